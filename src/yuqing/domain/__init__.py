@@ -1,0 +1,18 @@
+"""Plain types shared by every layer: enums and dataclasses, no I/O."""
+
+from yuqing.domain.enums import GradeCode, MediaTier, Platform, UnitLevel
+from yuqing.domain.items import Item, MatchSpan, Metrics, RawItem, SubjectMatch
+from yuqing.domain.subjects import SubjectSpec
+
+__all__ = [
+    "GradeCode",
+    "Item",
+    "MatchSpan",
+    "MediaTier",
+    "Metrics",
+    "Platform",
+    "RawItem",
+    "SubjectMatch",
+    "SubjectSpec",
+    "UnitLevel",
+]

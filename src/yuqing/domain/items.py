@@ -1,0 +1,103 @@
+"""An item as it travels through the pipeline, from raw input to a stored row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from yuqing.domain.enums import MediaTier, Platform
+
+
+@dataclass(slots=True)
+class Metrics:
+    """Spread counters as a source reports them at one moment; None means not reported."""
+
+    views: int | None = None
+    reposts: int | None = None
+    comments: int | None = None
+    likes: int | None = None
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in (self.views, self.reposts, self.comments, self.likes))
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {
+            "views": self.views,
+            "reposts": self.reposts,
+            "comments": self.comments,
+            "likes": self.likes,
+        }
+
+
+@dataclass(slots=True)
+class RawItem:
+    """One validated input record, before normalization.
+
+    `published` is kept as the source wrote it ("3小时前", "2026-11-03 08:00", an ISO string or
+    an aware datetime); the normalize stage turns it into a datetime against `discovered_at`.
+    `origin` names where the record came from ("file.jsonl:17") for error messages.
+    """
+
+    content: str
+    title: str = ""
+    url: str | None = None
+    author: str | None = None
+    platform: Platform = Platform.OTHER
+    media_tier: MediaTier = MediaTier.OTHER
+    region: str | None = None
+    published: str | datetime | None = None
+    discovered_at: datetime | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    external_id: str | None = None
+    source_id: int | None = None
+    origin: str = ""
+    is_html: bool = False
+
+
+@dataclass(slots=True)
+class MatchSpan:
+    """One occurrence of a subject term in the normalized title or content."""
+
+    field: str  # "title" or "content"
+    start: int
+    end: int
+    term: str
+
+
+@dataclass(slots=True)
+class SubjectMatch:
+    """A monitored subject that an item matched, with the spans that made it match."""
+
+    subject_id: int
+    spans: list[MatchSpan]
+
+
+@dataclass(slots=True)
+class Item:
+    """A normalized item; stages fill the fields after `content_hash` in order."""
+
+    raw: RawItem
+    title: str
+    content: str
+    url: str | None
+    canonical_url: str | None
+    host: str | None
+    author: str | None
+    platform: Platform
+    media_tier: MediaTier
+    region: str | None
+    published_at: datetime | None
+    discovered_at: datetime
+    metrics: Metrics
+    # Simplified, case-folded, width-folded forms used for matching and hashing.
+    match_title: str
+    match_content: str
+    content_hash: str
+    # Filled by dedupe: id of the stored item this one repeats, and the story it joins.
+    duplicate_of: int | None = None
+    story_id: int | None = None
+    signature: bytes | None = None
+    # Filled by match.
+    subjects: list[SubjectMatch] = field(default_factory=list)
+    # Filled by store.
+    id: int | None = None

@@ -1,0 +1,65 @@
+"""The one exception tree of Yuqing. Messages are sentences a user can act on.
+
+    YuqingError
+    ├── ConfigError        settings, standard files, subject rules
+    │   └── RuleSyntaxError   a boolean subject rule that does not parse
+    ├── InputError         one bad input record (names file and line)
+    ├── SourceError        a source could not be fetched or read
+    ├── StorageError       the database refused or is unreachable
+    └── WorkflowError      a transition or measure that the standard forbids
+
+Boundaries translate: the CLI prints one red line and exits 1; the API answers
+`{"error": {"type": ..., "message": ...}}` with a 4xx/5xx status.
+"""
+
+from __future__ import annotations
+
+
+class YuqingError(Exception):
+    """Base of every error Yuqing raises on purpose."""
+
+
+class ConfigError(YuqingError):
+    """A setting, a standard file or a subject definition is wrong."""
+
+
+class RuleSyntaxError(ConfigError):
+    """A subject's boolean rule does not parse; `position` is the 0-based character offset."""
+
+    def __init__(self, rule: str, position: int, reason: str) -> None:
+        self.rule = rule
+        self.position = position
+        self.reason = reason
+        super().__init__(f"规则语法错误（第 {position + 1} 个字符）：{reason}：{rule}")
+
+
+class InputError(YuqingError):
+    """One input record is malformed; `where` names file and line ("a.jsonl:17")."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class SourceError(YuqingError):
+    """A source could not be fetched or parsed."""
+
+
+class StorageError(YuqingError):
+    """The database is unreachable, not migrated, or refused a write."""
+
+
+class WorkflowError(YuqingError):
+    """An action that the workflow or the standard does not allow."""
+
+
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "RuleSyntaxError",
+    "SourceError",
+    "StorageError",
+    "WorkflowError",
+    "YuqingError",
+]

@@ -1,0 +1,65 @@
+"""Typed settings from the environment (prefix `YUQING_`); every field is documented in README."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where Yuqing keeps its data and how the pipeline behaves."""
+
+    model_config = SettingsConfigDict(env_prefix="YUQING_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Directory for the SQLite database, evidence files and trained models.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is SQLite at <data_dir>/yuqing.db. "
+        "Use postgresql+psycopg://user@host/db for PostgreSQL.",
+    )
+    standard_dir: Path | None = Field(
+        default=None,
+        description="Directory of an organization's edited standard YAML files; "
+        "files present there replace the bundled ones.",
+    )
+    taxonomy: str = Field(
+        default="banking",
+        description="Category preset of the standard: banking, or university_government.",
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Time zone for relative dates ('昨天 12:30') and for display.",
+    )
+    batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Items per pipeline batch and transaction."
+    )
+    max_content_chars: int = Field(
+        default=200_000,
+        ge=1000,
+        description="Longest content accepted per item; longer input is rejected with an error.",
+    )
+    near_duplicate_threshold: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="Estimated Jaccard similarity of character 3-gram shingles above which "
+        "two items are the same story.",
+    )
+    story_window_days: int = Field(
+        default=30,
+        ge=1,
+        description="How far back stored items are considered when joining a new item to a story.",
+    )
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'yuqing.db').resolve()}"
