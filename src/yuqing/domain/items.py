@@ -93,10 +93,13 @@ class Item:
     match_title: str
     match_content: str
     content_hash: str
-    # Filled by dedupe: id of the stored item this one repeats, and the story it joins.
-    duplicate_of: int | None = None
-    story_id: int | None = None
+    # Filled by dedupe: the item this one repeats (a stored id, or an earlier item of the same
+    # batch), the item it is a near-copy of (same forms), and its MinHash signature.
+    duplicate_of: Item | int | None = None
+    similar_to: Item | int | None = None
+    similarity: float | None = None
     signature: bytes | None = None
+    story_id: int | None = None
     # Filled by match.
     subjects: list[SubjectMatch] = field(default_factory=list)
     # Filled by store.

@@ -16,6 +16,9 @@ class ItemError:
     error: str
     line: int | None = None
 
+    def as_dict(self) -> dict[str, object]:
+        return {"line": self.line, "where": self.where, "error": self.error}
+
 
 @dataclass(slots=True)
 class Batch:

@@ -1,0 +1,89 @@
+"""The bundled demo organization: a rural commercial bank, its unit tree, subjects and items.
+
+Times in `items.jsonl` are shifted by whole days so the newest item is from today: the demo
+always looks like a live office's last month, whenever it is run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Any
+
+import orjson
+import yaml
+from sqlalchemy.orm import Session
+
+from yuqing.domain import RawItem
+from yuqing.ingest.fields import record_to_raw
+from yuqing.ingest.files import RowError
+from yuqing.ingest.importer import import_records
+from yuqing.pipeline.run import IngestReport
+from yuqing.pipeline.subjects import save_subjects, subject_from_mapping
+from yuqing.settings import Settings
+from yuqing.store import units as unit_store
+from yuqing.store.db import Database
+from yuqing.store.tables import Unit
+
+_FILES = resources.files(__package__)
+
+
+@dataclass(slots=True)
+class DemoReport:
+    organization: str
+    units: int
+    subjects: int
+    ingest: IngestReport
+
+
+def organization() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(_FILES.joinpath("organization.yaml").read_text("utf-8"))
+    return data
+
+
+def _save_units(session: Session, nodes: list[dict[str, Any]], parent: Unit | None) -> int:
+    count = 0
+    for node in nodes:
+        unit = unit_store.upsert_unit(
+            session,
+            code=node["code"],
+            name=node["name"],
+            level=node["level"],
+            parent=parent,
+            region=node.get("region"),
+            contact_a=node.get("contact_a"),
+            contact_b=node.get("contact_b"),
+        )
+        count += 1 + _save_units(session, node.get("children") or [], unit)
+    return count
+
+
+def demo_records(now: datetime) -> Iterator[RawItem | RowError]:
+    """The demo items with their dates moved so the newest falls on `now`'s day."""
+    lines = _FILES.joinpath("items.jsonl").read_bytes().splitlines()
+    records = [orjson.loads(line) for line in lines if line.strip()]
+    newest = max(datetime.fromisoformat(r["published_at"]) for r in records if r.get("published_at"))
+    shift = timedelta(days=(now.date() - newest.astimezone(UTC).date()).days)
+    for number, record in enumerate(records, start=1):
+        if record.get("published_at"):
+            moved = datetime.fromisoformat(record["published_at"]) + shift
+            record["published_at"] = moved.isoformat()
+            record["discovered_at"] = min(moved + timedelta(minutes=20), now).isoformat()
+        yield record_to_raw(record, f"demo/items.jsonl:{number}", max_field_chars=200_000)
+
+
+def install_demo(db: Database, settings: Settings, now: datetime | None = None) -> DemoReport:
+    """Create (or refresh) the demo organization and import its items; safe to run twice."""
+    now = now or datetime.now(UTC)
+    org = organization()
+    with db.session() as session:
+        units = _save_units(session, org["units"], None)
+        subjects = [
+            subject_from_mapping(entry, f"demo/organization.yaml#subjects.{n}")
+            for n, entry in enumerate(org["subjects"], start=1)
+        ]
+        save_subjects(session, subjects)
+    report = import_records(db, settings, demo_records(now))
+    return DemoReport(org["organization"]["name"], units, len(subjects), report)

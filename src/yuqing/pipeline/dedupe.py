@@ -1,0 +1,184 @@
+"""Exact duplicates and near-duplicate stories.
+
+Exact: the same canonical URL, or the same content hash from the same host and author, is one
+item seen again — it adds a metric snapshot instead of a second row. The same text on another
+site is not merged: it is a copy, and how many sites carry a text is what grading needs.
+
+Near: MinHash over character 3-gram shingles (64 permutations, LSH in 8 bands of 8 rows);
+PERF_NOTES measured this at 91–95 % recall on short reposts where 64-bit SimHash found ~20 %.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from yuqing.domain import Item
+from yuqing.pipeline.base import Batch
+
+PERMUTATIONS = 64
+BANDS = 8
+ROWS = PERMUTATIONS // BANDS
+_rng = np.random.default_rng(20261121)  # fixed: signatures are stored and compared across runs
+_A = (_rng.integers(1, 2**63, PERMUTATIONS, dtype=np.uint64) | np.uint64(1)).reshape(-1, 1)
+_B = _rng.integers(0, 2**63, PERMUTATIONS, dtype=np.uint64).reshape(-1, 1)
+_P1, _P2, _P3 = (
+    np.uint64(0x9E3779B97F4A7C15),
+    np.uint64(0xC2B2AE3D27D4EB4F),
+    np.uint64(0x165667B19E3779F9),
+)
+_CHUNK = 64
+
+Signature = npt.NDArray[np.uint32]
+Ref = Item | int
+
+
+def _shingle_hashes(text: str) -> npt.NDArray[np.uint64]:
+    chars = np.frombuffer("".join(text.split()).encode("utf-32-le"), dtype=np.uint32).astype(
+        np.uint64
+    )
+    if len(chars) < 3:
+        chars = np.pad(chars, (0, 3 - len(chars)))
+    return chars[:-2] * _P1 + chars[1:-1] * _P2 + chars[2:] * _P3
+
+
+def minhash_many(texts: Sequence[str]) -> npt.NDArray[np.uint32]:
+    """MinHash signatures (n × 64, uint32) of texts, computed in vectorised chunks."""
+    out = np.empty((len(texts), PERMUTATIONS), dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for start in range(0, len(texts), _CHUNK):
+            parts = [_shingle_hashes(t) for t in texts[start : start + _CHUNK]]
+            offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
+            hashed = (_A * np.concatenate(parts) + _B) >> np.uint64(32)
+            out[start : start + len(parts)] = np.minimum.reduceat(hashed, offsets, axis=1).T
+    return out
+
+
+def similarity(a: Signature, b: Signature) -> float:
+    """Estimated Jaccard similarity of the shingle sets behind two signatures."""
+    return float(np.count_nonzero(a == b)) / PERMUTATIONS
+
+
+class SimilarityIndex:
+    """LSH buckets over the signatures of stored items (ids) and of items in flight."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[bytes, list[Ref]] = defaultdict(list)
+        self._signatures: dict[int, Signature] = {}
+        self._pending: dict[int, tuple[Item, Signature]] = {}
+
+    def __len__(self) -> int:
+        return len(self._signatures)
+
+    @staticmethod
+    def _keys(signature: Signature) -> list[bytes]:
+        raw = signature.tobytes()
+        width = ROWS * 4
+        return [bytes([band]) + raw[band * width : (band + 1) * width] for band in range(BANDS)]
+
+    def add(self, ref: int, signature: Signature) -> None:
+        """Index a stored item."""
+        self._signatures[ref] = signature
+        for key in self._keys(signature):
+            self._buckets[key].append(ref)
+
+    def add_pending(self, item: Item, signature: Signature) -> None:
+        """Index an item of the current batch, not yet stored."""
+        self._pending[id(item)] = (item, signature)
+        for key in self._keys(signature):
+            self._buckets[key].append(item)
+
+    def commit(self) -> None:
+        """After the batch is stored: pending items become id entries; unstored ones go."""
+        for item, signature in self._pending.values():
+            for key in self._keys(signature):
+                bucket = self._buckets[key]
+                bucket[:] = [r for r in bucket if r is not item]
+                if item.id is not None:
+                    bucket.append(item.id)
+                if not bucket:
+                    del self._buckets[key]
+            if item.id is not None:
+                self._signatures[item.id] = signature
+        self._pending.clear()
+
+    def rollback(self) -> None:
+        """Forget pending entries after a failed transaction."""
+        for item in [entry[0] for entry in self._pending.values()]:
+            item.id = None
+        self.commit()
+
+    def _signature_of(self, ref: Ref) -> Signature | None:
+        if isinstance(ref, int):
+            return self._signatures.get(ref)
+        entry = self._pending.get(id(ref))
+        return entry[1] if entry else None
+
+    def best(self, signature: Signature, threshold: float) -> tuple[Ref, float] | None:
+        """The most similar indexed item at or above `threshold`, if any."""
+        seen: set[int] = set()
+        best: tuple[Ref, float] | None = None
+        for key in self._keys(signature):
+            for ref in self._buckets.get(key, ()):
+                marker = ref if isinstance(ref, int) else -id(ref)
+                if marker in seen:
+                    continue
+                seen.add(marker)
+                other = self._signature_of(ref)
+                if other is None:
+                    continue
+                score = similarity(signature, other)
+                if score >= threshold and (best is None or score > best[1]):
+                    best = (ref, score)
+        return best
+
+
+ExactLookup = Callable[
+    [list[str], list[str]], list[tuple[int, str | None, str, str | None, str | None]]
+]
+"""(canonical urls, content hashes) → stored rows (id, canonical_url, hash, host, author)."""
+
+
+class Dedupe:
+    """Mark exact duplicates and link near-duplicates to the item they copy."""
+
+    name = "dedupe"
+
+    def __init__(self, index: SimilarityIndex, lookup: ExactLookup, threshold: float) -> None:
+        self.index = index
+        self.lookup = lookup
+        self.threshold = threshold
+
+    def process(self, batch: Batch) -> Batch:
+        items = batch.items
+        urls = [i.canonical_url for i in items if i.canonical_url]
+        stored = self.lookup(urls, [i.content_hash for i in items])
+        by_url: dict[str, Ref] = {row[1]: row[0] for row in stored if row[1]}
+        by_content: dict[tuple[str, str | None, str | None], Ref] = {
+            (row[2], row[3], row[4]): row[0] for row in stored
+        }
+        fresh: list[Item] = []
+        for item in items:
+            key = (item.content_hash, item.host, item.author)
+            found = by_url.get(item.canonical_url) if item.canonical_url else None
+            item.duplicate_of = found if found is not None else by_content.get(key)
+            if item.duplicate_of is None:
+                if item.canonical_url:
+                    by_url[item.canonical_url] = item
+                by_content.setdefault(key, item)
+                fresh.append(item)
+        signatures = minhash_many([i.match_content for i in fresh])
+        for item, signature in zip(fresh, signatures, strict=True):
+            item.signature = signature.tobytes()
+            match = self.index.best(signature, self.threshold)
+            if match is not None:
+                item.similar_to, item.similarity = match
+            self.index.add_pending(item, signature)
+        return batch
+
+
+def signature_from_bytes(raw: bytes) -> Signature:
+    return np.frombuffer(raw, dtype=np.uint32)

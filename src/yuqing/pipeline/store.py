@@ -1,0 +1,65 @@
+"""The last stage: write new items, sightings of known ones, and story links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from yuqing.domain import Item
+from yuqing.pipeline.base import Batch
+from yuqing.store import items as item_store
+
+
+@dataclass(slots=True)
+class StoreCounts:
+    """What one or more batches did to the database."""
+
+    imported: int = 0
+    duplicates: int = 0
+    snapshots: int = 0
+    story_links: int = 0
+
+    def add(self, other: StoreCounts) -> None:
+        self.imported += other.imported
+        self.duplicates += other.duplicates
+        self.snapshots += other.snapshots
+        self.story_links += other.story_links
+
+
+class SessionHolder(Protocol):
+    """Gives the session of the batch in flight."""
+
+    session: Session
+
+
+def _ref_id(ref: Item | int | None) -> int | None:
+    return ref.id if isinstance(ref, Item) else ref
+
+
+class Store:
+    """Bulk-insert a batch inside the caller's transaction (`session`)."""
+
+    name = "store"
+
+    def __init__(self, context: SessionHolder) -> None:
+        self.context = context
+        self.counts = StoreCounts()
+
+    def process(self, batch: Batch) -> Batch:
+        fresh = [i for i in batch.items if i.duplicate_of is None]
+        item_store.insert_items(self.context.session, fresh)
+        self.counts.imported += len(fresh)
+        for item in batch.items:
+            target = _ref_id(item.duplicate_of)
+            if target is not None:
+                self.counts.duplicates += 1
+                if item_store.record_sighting(self.context.session, target, item):
+                    self.counts.snapshots += 1
+        for item in fresh:
+            similar = _ref_id(item.similar_to)
+            if similar is not None and item.id is not None:
+                item.story_id = item_store.join_story(self.context.session, item.id, similar)
+                self.counts.story_links += 1
+        return batch

@@ -1,0 +1,181 @@
+"""Read the bundled standard YAML, let an organization's copies replace files, validate.
+
+An organization edits a copy, not code: `override_dir` mirrors the bundled layout
+(`grades.yaml`, `categories/banking.yaml`, …), and each file present there replaces the bundled
+one whole. A new preset can be added as `categories/<name>.yaml` in the override directory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from yuqing.errors import ConfigError
+from yuqing.standard.models import (
+    DeadlinesFile,
+    GradesFile,
+    HarmTypesFile,
+    MeasuresFile,
+    MediaTiersFile,
+    PlatformsFile,
+    Taxonomy,
+)
+from yuqing.standard.standard import Standard
+
+BUNDLED_DIR = Path(__file__).parent
+CATEGORIES_DIR = "categories"
+_MAX_ERRORS = 5
+
+_M = TypeVar("_M", bound=BaseModel)
+
+# Pydantic's English messages for the errors an editor of these files is likely to make.
+_MESSAGES = {
+    "missing": "缺少此字段",
+    "extra_forbidden": "不认识的字段（拼写错误？）",
+    "string_type": "须为文字",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "bool_type": "须为 true 或 false",
+    "bool_parsing": "须为 true 或 false",
+    "tuple_type": "须为列表",
+    "model_type": "须为键值映射",
+    "too_short": "不能为空",
+    "string_too_short": "不能为空",
+    "string_pattern_mismatch": "只能由小写英文字母、数字和下划线组成，且以字母开头",
+}
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"duplicate key {key!r}",
+                key_node.start_mark,
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+def _describe(error: ErrorDetails) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "（整个文件）"
+    kind = error["type"]
+    if kind == "value_error":
+        message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
+    elif kind == "enum":
+        message = f"取值须为 {error['ctx']['expected']} 之一"
+    elif kind == "literal_error":
+        message = f"取值须为 {error['ctx']['expected']} 之一"
+    else:
+        message = _MESSAGES.get(kind, error["msg"])
+    value = error.get("input")
+    shown = "" if kind == "missing" or isinstance(value, dict | list) else f"（实际为 {value!r}）"
+    return f"{where}：{message}{shown}"
+
+
+def _read(path: Path, model: type[_M]) -> _M:
+    """Parse one YAML file into `model`, translating every failure into ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"标准文件 {path} 无法读取：{exc}") from exc
+    try:
+        # _UniqueKeyLoader is a SafeLoader: no arbitrary Python objects.
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"标准文件 {path} 不是有效的 YAML{where}：{problem}") from exc
+    if data is None:
+        raise ConfigError(f"标准文件 {path} 是空的")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        details = "；".join(_describe(error) for error in errors[:_MAX_ERRORS])
+        more = f"；另有 {len(errors) - _MAX_ERRORS} 处错误" if len(errors) > _MAX_ERRORS else ""
+        raise ConfigError(f"标准文件 {path} 有误：{details}{more}") from exc
+
+
+def _resolve(relative: str, override_dir: Path | None) -> Path:
+    if override_dir is not None and (override_dir / relative).is_file():
+        return override_dir / relative
+    return BUNDLED_DIR / relative
+
+
+def available_taxonomies(override_dir: Path | None = None) -> list[str]:
+    """Names of the category presets: bundled ones plus any added in `override_dir`."""
+    dirs = [BUNDLED_DIR / CATEGORIES_DIR]
+    if override_dir is not None:
+        dirs.append(override_dir / CATEGORIES_DIR)
+    return sorted({path.stem for folder in dirs if folder.is_dir() for path in folder.glob("*.yaml")})
+
+
+def load_standard(override_dir: Path | None = None, taxonomy: str = "banking") -> Standard:
+    """Load and validate the standard; cached per (override_dir, taxonomy).
+
+    Raises ConfigError naming the file and field path for any YAML or validation error, and
+    listing the presets for an unknown `taxonomy`. Call `clear_standard_cache()` after editing
+    files to see the change in a running process.
+    """
+    if override_dir is not None:
+        override_dir = Path(override_dir).expanduser().resolve()
+    return _load_cached(override_dir, taxonomy)
+
+
+def clear_standard_cache() -> None:
+    """Forget loaded standards so the next `load_standard` rereads the files."""
+    _load_cached.cache_clear()
+
+
+@lru_cache(maxsize=16)
+def _load_cached(override_dir: Path | None, taxonomy: str) -> Standard:
+    if override_dir is not None and not override_dir.is_dir():
+        raise ConfigError(f"标准覆盖目录 {override_dir} 不存在或不是目录")
+    presets = available_taxonomies(override_dir)
+    if taxonomy not in presets:
+        raise ConfigError(f"未知的分类预设 {taxonomy!r}；可用的有：{'、'.join(presets)}")
+
+    def read(relative: str, model: type[_M]) -> _M:
+        return _read(_resolve(relative, override_dir), model)
+
+    grades = read("grades.yaml", GradesFile)
+    measures_path = _resolve("measures.yaml", override_dir)
+    measures = read("measures.yaml", MeasuresFile)
+    negative = {grade.code for grade in grades.grades if grade.negative}
+    for index, measure in enumerate(measures.measures):
+        positive = [g for g in measure.allowed_grades if g not in negative]
+        if measure.requires is not None and positive:
+            raise ConfigError(
+                f"标准文件 {measures_path} 有误：measures.{index}.allowed_grades："
+                f"须以违法或虚假为前提的措施只能用于负面等级，不能用于 {'、'.join(positive)}"
+            )
+    return Standard(
+        taxonomy_name=taxonomy,
+        grades=grades.grades,
+        taxonomy=read(f"{CATEGORIES_DIR}/{taxonomy}.yaml", Taxonomy),
+        harm_types=read("harm_types.yaml", HarmTypesFile).harm_types,
+        measures=measures.measures,
+        deadlines=read("deadlines.yaml", DeadlinesFile).deadlines,
+        platforms=read("platforms.yaml", PlatformsFile).platforms,
+        media_tiers=read("media_tiers.yaml", MediaTiersFile).media_tiers,
+    )

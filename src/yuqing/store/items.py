@@ -1,0 +1,193 @@
+"""Item queries and writes: plain functions taking the session first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from yuqing.domain import Item, Metrics
+from yuqing.store import search
+from yuqing.store.tables import Item as ItemRow
+from yuqing.store.tables import ItemSubject, MetricSnapshot, Story, utcnow
+
+_METRICS = ("views", "reposts", "comments", "likes")
+
+
+def lookup_exact(
+    session: Session, urls: list[str], hashes: list[str]
+) -> list[tuple[int, str | None, str, str | None, str | None]]:
+    """Stored rows sharing a canonical URL or a content hash: (id, url, hash, host, author)."""
+    if not urls and not hashes:
+        return []
+    rows = session.execute(
+        select(
+            ItemRow.id, ItemRow.canonical_url, ItemRow.content_hash, ItemRow.host, ItemRow.author
+        ).where(or_(ItemRow.canonical_url.in_(urls), ItemRow.content_hash.in_(hashes)))
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def iter_signatures(session: Session, since: datetime) -> Iterator[tuple[int, bytes]]:
+    """(id, MinHash signature) of items discovered since `since`, for the similarity index."""
+    stmt = (
+        select(ItemRow.id, ItemRow.signature)
+        .where(ItemRow.discovered_at >= since, ItemRow.signature.is_not(None))
+        .execution_options(yield_per=5000)
+    )
+    for item_id, signature in session.execute(stmt):
+        yield item_id, signature
+
+
+def _metric_values(metrics: Metrics) -> dict[str, int | None]:
+    return metrics.as_dict()
+
+
+def insert_items(session: Session, items: Sequence[Item]) -> None:
+    """Insert new items with their matches, first metric snapshot and search index; sets ids."""
+    if not items:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "external_id": i.raw.external_id,
+            "source_id": i.raw.source_id,
+            "url": i.url,
+            "canonical_url": i.canonical_url,
+            "host": i.host,
+            "title": i.title,
+            "content": i.content,
+            "author": i.author,
+            "platform": i.platform.value,
+            "media_tier": i.media_tier.value,
+            "region": i.region,
+            "published_at": i.published_at,
+            "discovered_at": i.discovered_at,
+            "content_hash": i.content_hash,
+            "signature": i.signature,
+            "sightings": 1,
+            "created_at": now,
+            "updated_at": now,
+            **_metric_values(i.metrics),
+        }
+        for i in items
+    ]
+    ids = session.scalars(
+        insert(ItemRow).returning(ItemRow.id, sort_by_parameter_order=True), rows
+    ).all()
+    for item, item_id in zip(items, ids, strict=True):
+        item.id = item_id
+    matches = [
+        {
+            "item_id": i.id,
+            "subject_id": m.subject_id,
+            "spans": [
+                {"field": s.field, "start": s.start, "end": s.end, "term": s.term}
+                for s in m.spans
+            ],
+        }
+        for i in items
+        for m in i.subjects
+    ]
+    if matches:
+        session.execute(insert(ItemSubject), matches)
+    snapshots = [
+        {"item_id": i.id, "captured_at": i.discovered_at, **_metric_values(i.metrics)}
+        for i in items
+        if not i.metrics.is_empty()
+    ]
+    if snapshots:
+        session.execute(insert(MetricSnapshot), snapshots)
+    search.index_items(
+        session, [(i.id, i.match_title, i.match_content) for i in items if i.id is not None]
+    )
+
+
+def record_sighting(session: Session, item_id: int, seen: Item) -> bool:
+    """A stored item seen again: count it, and snapshot its metrics if they changed.
+
+    Returns True when a new metric snapshot was written.
+    """
+    row = session.get(ItemRow, item_id)
+    if row is None:
+        return False
+    row.sightings += 1
+    row.updated_at = utcnow()
+    new = seen.metrics.as_dict()
+    current = {name: getattr(row, name) for name in _METRICS}
+    changed = {k: v for k, v in new.items() if v is not None and v != current[k]}
+    if not changed:
+        return False
+    for name, value in changed.items():
+        setattr(row, name, value)
+    session.add(
+        MetricSnapshot(
+            item_id=item_id,
+            captured_at=seen.discovered_at,
+            **{name: getattr(row, name) for name in _METRICS},
+        )
+    )
+    return True
+
+
+@dataclass(slots=True)
+class _Member:
+    id: int
+    story_id: int | None
+    published_at: datetime | None
+    host: str | None
+
+
+def _member(session: Session, item_id: int) -> _Member:
+    row = session.execute(
+        select(ItemRow.id, ItemRow.story_id, ItemRow.published_at, ItemRow.host).where(
+            ItemRow.id == item_id
+        )
+    ).one()
+    return _Member(*row)
+
+
+def join_story(session: Session, item_id: int, similar_id: int) -> int:
+    """Put `item_id` in the story of `similar_id` (creating it); returns the story id.
+
+    The origin is the member published earliest; counts of items and distinct sites follow.
+    """
+    other = _member(session, similar_id)
+    story_id = other.story_id
+    if story_id is None:
+        story = Story(item_count=0, site_count=0)
+        session.add(story)
+        session.flush()
+        story_id = story.id
+        session.execute(update(ItemRow).where(ItemRow.id == similar_id).values(story_id=story_id))
+    session.execute(update(ItemRow).where(ItemRow.id == item_id).values(story_id=story_id))
+    refresh_story(session, story_id)
+    return story_id
+
+
+def refresh_story(session: Session, story_id: int) -> None:
+    """Recompute a story's origin, first publish time and counts from its members."""
+    members = session.execute(
+        select(ItemRow.id, ItemRow.published_at, ItemRow.discovered_at, ItemRow.host).where(
+            ItemRow.story_id == story_id
+        )
+    ).all()
+    origin = min(members, key=lambda m: (m[1] or m[2], m[0]))
+    session.execute(
+        update(Story)
+        .where(Story.id == story_id)
+        .values(
+            origin_item_id=origin[0],
+            first_published_at=origin[1] or origin[2],
+            item_count=len(members),
+            site_count=len({m[3] or f"item:{m[0]}" for m in members}),
+            updated_at=utcnow(),
+        )
+    )
+
+
+def count_items(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ItemRow)) or 0

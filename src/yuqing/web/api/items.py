@@ -1,0 +1,57 @@
+"""GET /api/items and /api/items/{id}."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Query
+
+from yuqing.store import browse
+from yuqing.web.deps import SessionDep, SettingsDep
+from yuqing.web.filters import item_filter
+from yuqing.web.serialize import item_detail, item_summary
+
+router = APIRouter(prefix="/api/items", tags=["items"])
+
+
+@router.get("")
+def list_items(
+    session: SessionDep,
+    settings: SettingsDep,
+    q: Annotated[str | None, Query(max_length=200, description="全文检索词")] = None,
+    subject: Annotated[int | None, Query(description="主题 ID")] = None,
+    platform: Annotated[str | None, Query(description="平台代码")] = None,
+    media_tier: Annotated[str | None, Query(description="媒体级别代码")] = None,
+    since: Annotated[str | None, Query(description="起始时间（含），ISO 8601")] = None,
+    until: Annotated[str | None, Query(description="截止时间（不含），ISO 8601")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    """Items newest first, filtered and paged."""
+    flt = item_filter(
+        q=q,
+        subject=subject,
+        platform=platform,
+        media_tier=media_tier,
+        since=since,
+        until=until,
+        tz=ZoneInfo(settings.timezone),
+    )
+    result = browse.list_items(session, flt, page=page, per_page=per_page)
+    return {
+        "total": result.total,
+        "page": page,
+        "per_page": per_page,
+        "items": [item_summary(i, result.query) for i in result.items],
+    }
+
+
+@router.get("/{item_id}")
+def get_item(item_id: int, session: SessionDep) -> dict[str, Any]:
+    """One item with its content, matches, metric snapshots and story."""
+    item = browse.get_item(session, item_id)
+    if item is None:
+        raise HTTPException(status_code=404, detail=f"条目 {item_id} 不存在")
+    story = browse.story(session, item.story_id) if item.story_id else None
+    return item_detail(item, browse.snapshots(session, item_id), story)

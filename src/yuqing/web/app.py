@@ -1,0 +1,67 @@
+"""The web application: `create_app()` builds it for `yuqing serve` and for tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from yuqing.errors import InputError, StorageError, YuqingError
+from yuqing.settings import Settings
+from yuqing.standard import load_standard
+from yuqing.store.db import Database, open_database
+from yuqing.store.items import count_items
+from yuqing.web.api import items as items_api
+from yuqing.web.serialize import snippet
+from yuqing.web.templating import STATIC_DIR, templates
+from yuqing.web.views import pages
+
+
+def _error(status: int, kind: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """The FastAPI app over `db` (opened and migrated from `settings` when not given)."""
+    settings = settings or Settings()
+    db = db or open_database(settings.resolved_database_url)
+    standard = load_standard(settings.standard_dir, settings.taxonomy)
+    app = FastAPI(title="Yuqing 舆情 API", version="0.1.0")
+    app.state.settings = settings
+    app.state.db = db
+    templates.env.globals["platform_name"] = standard.platform_name
+    templates.env.globals["media_tier_name"] = lambda code: standard.media_tier(code).name
+    templates.env.globals["snippet"] = snippet
+
+    @app.exception_handler(YuqingError)
+    async def yuqing_error(_request: Request, exc: YuqingError) -> JSONResponse:
+        if isinstance(exc, InputError):
+            return _error(400, "input", str(exc))
+        if isinstance(exc, StorageError):
+            return _error(503, "storage", str(exc))
+        return _error(500, type(exc).__name__, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, "http", str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        return _error(422, "validation", f"请求参数无效：{problems}")
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, Any]:
+        with db.session() as session:
+            return {"status": "ok", "database": db.dialect, "items": count_items(session)}
+
+    app.include_router(items_api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

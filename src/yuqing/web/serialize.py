@@ -1,0 +1,90 @@
+"""Rows → JSON-ready dicts for the API and CLI; one shape everywhere."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from yuqing.store.search import SearchQuery, highlight
+from yuqing.store.tables import Item, MetricSnapshot, Story
+
+SNIPPET_CHARS = 160
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def snippet(content: str, terms: tuple[str, ...]) -> str:
+    """About SNIPPET_CHARS characters of `content`, starting a little before the first hit."""
+    text = " ".join(content.split())
+    start = 0
+    if terms:
+        pieces = highlight(text, terms)
+        offset = 0
+        for piece, hit in pieces:
+            if hit:
+                start = max(0, offset - 30)
+                break
+            offset += len(piece)
+    cut = text[start : start + SNIPPET_CHARS]
+    return ("…" if start else "") + cut + ("…" if start + SNIPPET_CHARS < len(text) else "")
+
+
+def item_summary(item: Item, query: SearchQuery | None = None) -> dict[str, Any]:
+    terms = query.highlight_terms if query else ()
+    return {
+        "id": item.id,
+        "external_id": item.external_id,
+        "title": item.title,
+        "snippet": snippet(item.content, terms),
+        "url": item.url,
+        "host": item.host,
+        "author": item.author,
+        "platform": item.platform,
+        "media_tier": item.media_tier,
+        "region": item.region,
+        "published_at": _iso(item.published_at),
+        "discovered_at": _iso(item.discovered_at),
+        "metrics": {
+            "views": item.views,
+            "reposts": item.reposts,
+            "comments": item.comments,
+            "likes": item.likes,
+        },
+        "sightings": item.sightings,
+        "story_id": item.story_id,
+        "subjects": [s.subject_id for s in item.subjects],
+    }
+
+
+def item_detail(
+    item: Item, snapshots: list[MetricSnapshot], story: Story | None
+) -> dict[str, Any]:
+    data = item_summary(item)
+    data.pop("snippet")
+    data["content"] = item.content
+    data["content_hash"] = item.content_hash
+    data["matches"] = [{"subject_id": s.subject_id, "spans": s.spans} for s in item.subjects]
+    data["snapshots"] = [
+        {
+            "captured_at": _iso(s.captured_at),
+            "views": s.views,
+            "reposts": s.reposts,
+            "comments": s.comments,
+            "likes": s.likes,
+        }
+        for s in snapshots
+    ]
+    data["story"] = (
+        {
+            "id": story.id,
+            "origin_item_id": story.origin_item_id,
+            "item_count": story.item_count,
+            "site_count": story.site_count,
+            "first_published_at": _iso(story.first_published_at),
+        }
+        if story
+        else None
+    )
+    return data
