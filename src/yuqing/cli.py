@@ -262,7 +262,8 @@ def search(
         return
     out.print(f"共 {result.total} 条，显示第 {page} 页：")
     for row in rows:
-        when = row["published_at"] or row["discovered_at"]
+        when = datetime.fromisoformat(row["published_at"] or row["discovered_at"])
+        when = when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         out.print(f"[bold]#{row['id']}[/bold] {row['title'] or '（无标题）'}  [dim]{row['platform']} {when}[/dim]")
         out.print(f"    {row['snippet']}", markup=False)
 

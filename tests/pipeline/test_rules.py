@@ -311,7 +311,9 @@ _CHARS = st.one_of(
     st.characters(codec="utf-8"),
 )
 _TERM_TEXT = (
-    st.one_of(st.text(_CHARS, min_size=1, max_size=6), st.sampled_from(["near", "NEAR", "ｎｅａｒ"]))
+    st.one_of(
+        st.text(_CHARS, min_size=1, max_size=6), st.sampled_from(["near", "NEAR", "ｎｅａｒ"])
+    )
     .map(to_match_text)
     .filter(lambda text: bool(text.strip()) and to_match_text(text) == text)
 )

@@ -22,6 +22,7 @@ from yuqing.errors import InputError
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 METRIC_FIELDS = ("views", "reposts", "comments", "likes")
+_METRIC_SET = frozenset(METRIC_FIELDS)
 
 # Every accepted column name (compared stripped and lower-cased) → the field it fills.
 FIELD_ALIASES: dict[str, str] = {
@@ -252,20 +253,24 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _metrics(fields: dict[str, object]) -> Metrics:
-    counts: dict[str, int | None] = dict.fromkeys(METRIC_FIELDS)
+    """Counters from a `metrics` object, completed by flat columns (views, 阅读量, …)."""
     nested = fields.get("metrics")
+    counts: dict[str, object] = {}
     if nested is not None:
-        if not isinstance(nested, Mapping):
+        if not isinstance(nested, dict):
             raise _FieldError(f"字段 metrics 应为对象，实际为 {_show(nested)}")
         for key, value in nested.items():
-            name = FIELD_ALIASES.get(str(key).strip().lower())
-            if name in counts and value is not None and value != "":
-                counts[name] = _count(name, value)
+            name = FIELD_ALIASES.get(key) or FIELD_ALIASES.get(str(key).strip().lower())
+            if name in _METRIC_SET and value is not None and value != "":
+                counts.setdefault(name, value)
     for name in METRIC_FIELDS:
-        value = fields.get(name)
-        if value is not None and counts[name] is None:
-            counts[name] = _count(name, value)
-    return Metrics(**counts)
+        if name in fields:
+            counts.setdefault(name, fields[name])
+    if not counts:
+        return Metrics()
+    for name, value in counts.items():
+        counts[name] = _count(name, value)
+    return Metrics(**counts)  # type: ignore[arg-type]
 
 
 def parse_count(value: object) -> int:

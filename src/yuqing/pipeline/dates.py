@@ -150,9 +150,7 @@ def _clock(match: re.Match[str], value: object) -> time:
     second = int(match["S"]) if match["S"] else 0
     micro = int(match["F"].ljust(6, "0")) if match["F"] else 0
     marker = match["ap"]
-    if marker in ("下午", "晚上", "PM", "pm") and hour < 12:
-        hour += 12
-    elif marker == "中午" and hour < 11:
+    if (marker in ("下午", "晚上", "PM", "pm") and hour < 12) or (marker == "中午" and hour < 11):
         hour += 12
     elif marker in ("凌晨", "上午", "早上", "AM", "am") and hour == 12:
         hour = 0

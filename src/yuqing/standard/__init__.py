@@ -1,8 +1,8 @@
 """The codified standard (SPEC 2) as YAML data with validated models and a cached loader.
 
-    >>> standard = load_standard()
-    >>> standard.grade_name("harmful")
-    '有害'
+>>> standard = load_standard()
+>>> standard.grade_name("harmful")
+'有害'
 """
 
 from yuqing.standard.loader import available_taxonomies, clear_standard_cache, load_standard

@@ -57,7 +57,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 "while constructing a mapping",
@@ -76,19 +76,34 @@ _UniqueKeyLoader.add_constructor(
 
 
 def _describe(error: ErrorDetails) -> str:
+    """One error as "field.path：中文说明（实际为 …）"."""
     where = ".".join(str(part) for part in error["loc"]) or "（整个文件）"
     kind = error["type"]
+    ctx = error.get("ctx", {})
     if kind == "value_error":
-        message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
-    elif kind == "enum":
-        message = f"取值须为 {error['ctx']['expected']} 之一"
-    elif kind == "literal_error":
-        message = f"取值须为 {error['ctx']['expected']} 之一"
+        # Our validators' messages are Chinese already and quote the value when useful.
+        return f"{where}：{ctx.get('error', error['msg'])}"
+    if kind in ("enum", "literal_error"):
+        choices = str(ctx.get("expected", "")).replace(" or ", ", ").replace(", ", "、")
+        message = f"取值须为 {choices} 之一"
+    elif kind in ("less_than_equal", "greater_than_equal"):
+        limit = ctx.get("le", ctx.get("ge"))
+        message = f"不能{'大' if kind == 'less_than_equal' else '小'}于 {limit}"
     else:
         message = _MESSAGES.get(kind, error["msg"])
     value = error.get("input")
     shown = "" if kind == "missing" or isinstance(value, dict | list) else f"（实际为 {value!r}）"
     return f"{where}：{message}{shown}"
+
+
+def _deepest(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop errors on a container when an error inside it explains them."""
+    locs = [tuple(error["loc"]) for error in errors]
+    return [
+        error
+        for error, loc in zip(errors, locs, strict=True)
+        if not any(other != loc and other[: len(loc)] == loc for other in locs)
+    ]
 
 
 def _read(path: Path, model: type[_M]) -> _M:
@@ -110,7 +125,7 @@ def _read(path: Path, model: type[_M]) -> _M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
+        errors = _deepest(exc.errors())
         details = "；".join(_describe(error) for error in errors[:_MAX_ERRORS])
         more = f"；另有 {len(errors) - _MAX_ERRORS} 处错误" if len(errors) > _MAX_ERRORS else ""
         raise ConfigError(f"标准文件 {path} 有误：{details}{more}") from exc
@@ -127,7 +142,9 @@ def available_taxonomies(override_dir: Path | None = None) -> list[str]:
     dirs = [BUNDLED_DIR / CATEGORIES_DIR]
     if override_dir is not None:
         dirs.append(override_dir / CATEGORIES_DIR)
-    return sorted({path.stem for folder in dirs if folder.is_dir() for path in folder.glob("*.yaml")})
+    return sorted(
+        {path.stem for folder in dirs if folder.is_dir() for path in folder.glob("*.yaml")}
+    )
 
 
 def load_standard(override_dir: Path | None = None, taxonomy: str = "banking") -> Standard:
@@ -147,6 +164,20 @@ def clear_standard_cache() -> None:
     _load_cached.cache_clear()
 
 
+def _check_measures(grades: GradesFile, measures: MeasuresFile, override_dir: Path | None) -> None:
+    """Deletion and reporting presuppose negative content: check across the two files."""
+    negative = {grade.code for grade in grades.grades if grade.negative}
+    for index, measure in enumerate(measures.measures):
+        positive = [g for g in measure.allowed_grades if g not in negative]
+        if measure.requires is not None and positive:
+            raise ConfigError(
+                f"标准文件 {_resolve('measures.yaml', override_dir)} 有误："
+                f"measures.{index}.allowed_grades："
+                f"须以违法或虚假为前提的措施只能用于负面等级，不能用于 {'、'.join(positive)}"
+                f"（见 {_resolve('grades.yaml', override_dir)} 中的 negative）"
+            )
+
+
 @lru_cache(maxsize=16)
 def _load_cached(override_dir: Path | None, taxonomy: str) -> Standard:
     if override_dir is not None and not override_dir.is_dir():
@@ -159,16 +190,8 @@ def _load_cached(override_dir: Path | None, taxonomy: str) -> Standard:
         return _read(_resolve(relative, override_dir), model)
 
     grades = read("grades.yaml", GradesFile)
-    measures_path = _resolve("measures.yaml", override_dir)
     measures = read("measures.yaml", MeasuresFile)
-    negative = {grade.code for grade in grades.grades if grade.negative}
-    for index, measure in enumerate(measures.measures):
-        positive = [g for g in measure.allowed_grades if g not in negative]
-        if measure.requires is not None and positive:
-            raise ConfigError(
-                f"标准文件 {measures_path} 有误：measures.{index}.allowed_grades："
-                f"须以违法或虚假为前提的措施只能用于负面等级，不能用于 {'、'.join(positive)}"
-            )
+    _check_measures(grades, measures, override_dir)
     return Standard(
         taxonomy_name=taxonomy,
         grades=grades.grades,

@@ -60,21 +60,22 @@ class GradesFile(_Model):
 
     grades: tuple[Grade, ...]
 
-    @model_validator(mode="after")
-    def _five_in_order(self) -> GradesFile:
+    @field_validator("grades")
+    @classmethod
+    def _five_in_order(cls, grades: tuple[Grade, ...]) -> tuple[Grade, ...]:
         expected = list(GradeCode)
-        codes = [grade.code for grade in self.grades]
+        codes = [grade.code for grade in grades]
         if codes != expected:
             raise ValueError(
                 "须依次列出五个等级 " + "、".join(expected) + "，实际为 " + "、".join(codes)
             )
-        for index, grade in enumerate(self.grades):
+        for index, grade in enumerate(grades):
             if grade.rank != index:
                 raise ValueError(f"等级 {grade.code} 的 rank 应为 {index}，实际为 {grade.rank}")
-        flags = [grade.negative for grade in self.grades]
+        flags = [grade.negative for grade in grades]
         if not any(flags) or flags != sorted(flags):
             raise ValueError("负面等级须是排在最后的若干等级（至少一个），不能与非负面等级交错")
-        return self
+        return grades
 
 
 class Category(_Model):
@@ -91,7 +92,7 @@ class Category(_Model):
     def _code_is_quoted(cls, value: object) -> object:
         if not isinstance(value, str):
             # YAML reads 100 as an int and 010 as octal 8: insist on quotes.
-            raise ValueError(f"分类代码须加引号写成三位数字字符串，如 \"100\"，实际为 {value!r}")
+            raise ValueError(f'分类代码须加引号写成三位数字字符串，如 "100"，实际为 {value!r}')
         if not re.fullmatch(r"\d{3}", value):
             raise ValueError(f"分类代码须为三位数字，实际为 {value!r}")
         return value
@@ -154,10 +155,11 @@ class HarmTypesFile(_Model):
 
     harm_types: tuple[HarmType, ...] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique(self) -> HarmTypesFile:
-        _check_unique([h.code for h in self.harm_types], "有害信息类型代码")
-        return self
+    @field_validator("harm_types")
+    @classmethod
+    def _unique(cls, value: tuple[HarmType, ...]) -> tuple[HarmType, ...]:
+        _check_unique([h.code for h in value], "有害信息类型代码")
+        return value
 
 
 class Measure(_Model):
@@ -183,10 +185,11 @@ class MeasuresFile(_Model):
 
     measures: tuple[Measure, ...] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique(self) -> MeasuresFile:
-        _check_unique([m.code for m in self.measures], "处置措施代码")
-        return self
+    @field_validator("measures")
+    @classmethod
+    def _unique(cls, value: tuple[Measure, ...]) -> tuple[Measure, ...]:
+        _check_unique([m.code for m in value], "处置措施代码")
+        return value
 
 
 Anchor = Literal["day", "discovery", "quarter_end", "development", "closure"]
@@ -212,10 +215,13 @@ class Deadline(_Model):
     grades: tuple[GradeCode, ...] | None = Field(default=None, description="None: all grades.")
     zero_report: bool = Field(default=False, description="Report even when there is nothing.")
 
-    @field_validator("at")
+    @field_validator("at", mode="before")
     @classmethod
-    def _hhmm(cls, value: str | None) -> str | None:
-        if value is not None and not _HHMM.match(value):
+    def _hhmm(cls, value: object) -> object:
+        if isinstance(value, int):
+            # Unquoted 14:15 is YAML 1.1 base-60: the integer 855.
+            raise ValueError(f'时间须加引号写成 "HH:MM"，如 "14:15"（未加引号被读成了 {value}）')
+        if isinstance(value, str) and not _HHMM.match(value):
             raise ValueError(f"时间须为 HH:MM（00:00–23:59），实际为 {value!r}")
         return value
 
@@ -226,7 +232,7 @@ class Deadline(_Model):
         has_amount = self.amount is not None
         has_at = self.at is not None
         if self.anchor == "day" and (not has_at or has_amount):
-            raise ValueError("anchor 为 day 时须给出 at（如 \"14:15\"），不能给 amount/unit")
+            raise ValueError('anchor 为 day 时须给出 at（如 "14:15"），不能给 amount/unit')
         if self.anchor in TIMED_BY_AMOUNT and (not has_amount or has_at):
             raise ValueError(f"anchor 为 {self.anchor} 时须给出 amount 和 unit，不能给 at")
         if self.anchor not in TIMED_BY_AMOUNT | {"day"} and (has_amount or has_at):
@@ -247,10 +253,11 @@ class DeadlinesFile(_Model):
 
     deadlines: tuple[Deadline, ...] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique(self) -> DeadlinesFile:
-        _check_unique([d.code for d in self.deadlines], "时限代码")
-        return self
+    @field_validator("deadlines")
+    @classmethod
+    def _unique(cls, value: tuple[Deadline, ...]) -> tuple[Deadline, ...]:
+        _check_unique([d.code for d in value], "时限代码")
+        return value
 
 
 class PlatformInfo(_Model):
@@ -266,10 +273,11 @@ class PlatformsFile(_Model):
 
     platforms: tuple[PlatformInfo, ...]
 
-    @model_validator(mode="after")
-    def _cover(self) -> PlatformsFile:
-        _check_cover([p.code for p in self.platforms], list(Platform), "平台")
-        return self
+    @field_validator("platforms")
+    @classmethod
+    def _cover(cls, value: tuple[PlatformInfo, ...]) -> tuple[PlatformInfo, ...]:
+        _check_cover([p.code for p in value], list(Platform), "平台")
+        return value
 
 
 class MediaTierInfo(_Model):
@@ -287,10 +295,11 @@ class MediaTiersFile(_Model):
 
     media_tiers: tuple[MediaTierInfo, ...]
 
-    @model_validator(mode="after")
-    def _cover(self) -> MediaTiersFile:
-        _check_cover([t.code for t in self.media_tiers], list(MediaTier), "媒体级别")
-        return self
+    @field_validator("media_tiers")
+    @classmethod
+    def _cover(cls, value: tuple[MediaTierInfo, ...]) -> tuple[MediaTierInfo, ...]:
+        _check_cover([t.code for t in value], list(MediaTier), "媒体级别")
+        return value
 
 
 def _check_cover(codes: list[str], members: list[str], what: str) -> None:

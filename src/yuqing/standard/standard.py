@@ -12,8 +12,8 @@ from yuqing.standard.models import (
     Deadline,
     Grade,
     HarmType,
-    MediaTierInfo,
     Measure,
+    MediaTierInfo,
     PlatformInfo,
     Taxonomy,
 )

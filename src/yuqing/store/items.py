@@ -107,8 +107,10 @@ def insert_items(session: Session, items: Sequence[Item]) -> None:
 
 
 def record_sighting(session: Session, item_id: int, seen: Item) -> bool:
-    """A stored item seen again: count it, and snapshot its metrics if they changed.
+    """A stored item seen again: count it, and snapshot its metrics if they grew.
 
+    Spread counters only grow; a smaller value is an older observation (a re-imported file, a
+    cached page) and is ignored, so re-running an import adds no snapshot.
     Returns True when a new metric snapshot was written.
     """
     row = session.get(ItemRow, item_id)
@@ -118,7 +120,9 @@ def record_sighting(session: Session, item_id: int, seen: Item) -> bool:
     row.updated_at = utcnow()
     new = seen.metrics.as_dict()
     current = {name: getattr(row, name) for name in _METRICS}
-    changed = {k: v for k, v in new.items() if v is not None and v != current[k]}
+    changed = {
+        k: v for k, v in new.items() if v is not None and (current[k] is None or v > current[k])
+    }
     if not changed:
         return False
     for name, value in changed.items():

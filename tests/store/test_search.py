@@ -1,0 +1,114 @@
+"""Full-text search finds 1-, 2- and longer Chinese terms on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from yuqing.errors import InputError
+from yuqing.pipeline.text import to_match_text
+from yuqing.store import search
+from yuqing.store.browse import ItemFilter, list_items
+from yuqing.store.db import Database
+from yuqing.store.tables import Item, utcnow
+
+DOCS = {
+    "run": ("网传某农商行发生挤兑", "储户排队取款，银行称资金充足，系统运行正常。"),
+    "atm": ("ATM机故障吞卡", "客户投诉自助取款机吞卡，12345热线已受理。"),
+    "trad": ("臺灣銀行擠兌傳聞", "當地居民稱銀行門口排起長隊。"),
+    "job": ("农商行2026年招聘公告", "本行招聘柜员若干名，欢迎报名。"),
+}
+
+
+def _store(db: Database) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    with db.session() as session:
+        for key, (title, content) in DOCS.items():
+            row = Item(
+                title=title,
+                content=content,
+                platform="news",
+                media_tier="local",
+                discovered_at=utcnow(),
+                content_hash=key,
+            )
+            session.add(row)
+            session.flush()
+            ids[key] = row.id
+        search.index_items(
+            session,
+            [(ids[k], to_match_text(t), to_match_text(c)) for k, (t, c) in DOCS.items()],
+        )
+    return ids
+
+
+def _found(db: Database, q: str) -> set[int]:
+    with db.session() as session:
+        return {i.id for i in list_items(session, ItemFilter(q=q), per_page=100).items}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("挤兑", {"run", "trad"}),  # 2 characters, and found in traditional script too
+        ("兑", {"run", "trad"}),  # 1 character
+        ("银行", {"run", "trad"}),
+        ("资金充足", {"run"}),  # a phrase of 4 characters
+        ("充足资金", set()),  # the same characters out of order do not match
+        ("农商行 -招聘", {"run"}),  # exclusion
+        ("atm", {"atm"}),  # latin, case-insensitive
+        ("12345", {"atm"}),
+        ("吞卡 投诉", {"atm"}),  # two terms, both required
+        ('"吞卡 投诉"', {"atm"}),
+        ("擠兌", {"run", "trad"}),  # a traditional query finds both scripts
+        ("行", {"run", "trad", "job"}),  # last character of a run
+    ],
+)
+def test_search_finds_short_and_long_terms(db: Database, query: str, expected: set[str]) -> None:
+    ids = _store(db)
+    assert _found(db, query) == {ids[k] for k in expected}
+
+
+def test_unindex_removes_rows(db: Database) -> None:
+    ids = _store(db)
+    title, content = DOCS["atm"]
+    with db.session() as session:
+        search.unindex_items(session, [(ids["atm"], to_match_text(title), to_match_text(content))])
+    assert _found(db, "吞卡") == set()
+    assert _found(db, "挤兑") == {ids["run"], ids["trad"]}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("-招聘", "只有排除词"), ("!!! ...", "没有可检索"), ("银" * 201, "过长")],
+)
+def test_bad_queries_are_refused_in_words(query: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        search.parse_query(query)
+
+
+def test_blank_query_is_no_query() -> None:
+    assert search.parse_query("   ") is None
+
+
+def test_fts_syntax_in_user_input_is_inert() -> None:
+    q = search.parse_query('银行" OR * NEAR( )')
+    assert q is not None
+    expr = search.fts5_expression(q)
+    assert expr.count('"') % 2 == 0
+
+
+@given(st.text(alphabet="银行挤兑风险ab1 ", min_size=1, max_size=30))
+def test_every_token_of_a_text_is_indexed(text: str) -> None:
+    tokens = search.search_tokens(to_match_text(text)).split()
+    for run in text.split():
+        for char in run:
+            if "\u4e00" <= char <= "\u9fff":
+                assert any(t.startswith(char) for t in tokens)
+
+
+def test_highlight_marks_terms_in_original_script() -> None:
+    pieces = search.highlight("臺灣銀行擠兌", ["银行"])
+    assert pieces == [("臺灣", False), ("銀行", True), ("擠兌", False)]
+    assert "".join(p for p, _ in search.highlight("abc银行", ["银行", "b"])) == "abc银行"
