@@ -24,7 +24,10 @@ from yuqing.errors import YuqingError
 from yuqing.settings import Settings
 
 app = typer.Typer(
-    help="Yuqing 舆情：舆情监测、分级、报告与处置。", no_args_is_help=True, add_completion=False
+    help="Yuqing 舆情：舆情监测、分级、报告与处置。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
 )
 subjects_app = typer.Typer(help="监测主题（机构、领导、子公司、产品、专题）。", no_args_is_help=True)
 db_app = typer.Typer(help="数据库维护。", no_args_is_help=True)

@@ -6,12 +6,15 @@ from datetime import UTC, datetime
 
 import ahocorasick_rs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from yuqing.domain import Item, MatchSpan, Metrics, RawItem, SubjectMatch, SubjectSpec
 from yuqing.domain.enums import MediaTier, Platform
 from yuqing.errors import ConfigError, RuleSyntaxError
 from yuqing.pipeline.base import Batch
 from yuqing.pipeline.match import Match, SubjectMatcher
+from yuqing.pipeline.rules import Node, evaluate, parse_rule, terms
 from yuqing.pipeline.text import to_match_text
 
 SPEC_RULE = "(农商行 | 农信社) & (挤兑 | 取不出) & !招聘"
@@ -192,6 +195,20 @@ def test_blank_rule_means_no_rule() -> None:
     assert ids(run([SubjectSpec(1, "云岭", rule="  ")], "云岭")) == [1]
 
 
+def test_rules_found_through_any_clause() -> None:
+    # Looked up by one clause (the longer words), evaluated only when every clause is met.
+    subjects = [
+        SubjectSpec(1, "甲", rule="(农商行 | 农信社) & 挤兑"),
+        SubjectSpec(2, "乙", rule="!(!银行 | !挤兑)"),  # no clause to look it up by
+        SubjectSpec(3, "丙", rule="银行 & near(储户, 挤兑, 4) | 取不出钱"),
+    ]
+    assert ids(run(subjects, "农信社", "挤兑")) == [1]
+    assert ids(run(subjects, "挤兑", "")) == []
+    assert ids(run(subjects, "银行挤兑")) == [2]
+    assert ids(run(subjects, "银行", "储户挤兑")) == [2, 3]
+    assert ids(run(subjects, "", "取不出钱")) == [3]
+
+
 # --- spans -----------------------------------------------------------------------------------
 
 
@@ -281,3 +298,67 @@ def test_stage_without_subjects_is_a_no_op() -> None:
     item.subjects = [SubjectMatch(1, [])]
     batch = Match(SubjectMatcher([])).process(Batch(items=[item]))
     assert batch.items[0].subjects == [SubjectMatch(1, [])]
+
+
+# --- against a plain reference ---------------------------------------------------------------
+
+_WORDS = st.text(st.sampled_from("abc"), min_size=1, max_size=2)
+_TEXTS = st.text(st.sampled_from("abcd\n"), max_size=24)
+_RULES = st.sampled_from(
+    [
+        None,
+        "a",
+        "!a",
+        "a & b",
+        "ab | !c",
+        "near(a, b, 3)",
+        "near(a, a, 2) & !bc",
+        "!(!a | !b)",
+        "(a | b) & (c | !ab)",
+        "a & b & c & !ca",
+        '"b\na" | cc',
+    ]
+)
+
+
+def _occurrences(term: str, title: str, content: str) -> list[int]:
+    """Start offsets in title + "\n" + content, leaving out those spanning the separator."""
+    text = f"{title}\n{content}"
+    return [
+        i
+        for i in range(len(text))
+        if text.startswith(term, i) and not i <= len(title) < i + len(term)
+    ]
+
+
+def _reference(subject: SubjectSpec, title: str, content: str) -> bool:
+    if any(_occurrences(term, title, content) for term in subject.exclude):
+        return False
+    if subject.rule is None:
+        return any(_occurrences(t, title, content) for t in (subject.name, *subject.aliases))
+    rule: Node = parse_rule(subject.rule)
+    return evaluate(rule, {t: _occurrences(t, title, content) for t in terms(rule)})
+
+
+@given(
+    st.lists(
+        st.tuples(_WORDS, st.lists(_WORDS, max_size=2), st.lists(_WORDS, max_size=1), _RULES),
+        min_size=1,
+        max_size=6,
+    ),
+    _TEXTS,
+    _TEXTS,
+)
+def test_agrees_with_a_plain_reference(
+    raw: list[tuple[str, list[str], list[str], str | None]], title: str, content: str
+) -> None:
+    subjects = [
+        SubjectSpec(i, name, tuple(aliases), tuple(exclude), rule)
+        for i, (name, aliases, exclude, rule) in enumerate(raw)
+    ]
+    matches = SubjectMatcher(subjects).match(title, content)
+    assert ids(matches) == [s.id for s in subjects if _reference(s, title, content)]
+    for match in matches:
+        for span in match.spans:
+            field = title if span.field == "title" else content
+            assert field[span.start : span.end] == span.term

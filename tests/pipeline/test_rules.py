@@ -23,6 +23,7 @@ from yuqing.pipeline.rules import (
     format_rule,
     parse_rule,
     positive_terms,
+    requirements,
     terms,
 )
 from yuqing.pipeline.text import to_match_text
@@ -184,6 +185,24 @@ def test_terms_and_positive_terms() -> None:
     rule = parse_rule("(农商行 | 农信社) & near(挤兑, 银行, 9) & !招聘 & !(演习 | !培训)")
     assert terms(rule) == {"农商行", "农信社", "挤兑", "银行", "招聘", "演习", "培训"}
     assert positive_terms(rule) == {"农商行", "农信社", "挤兑", "银行"}
+
+
+@pytest.mark.parametrize(
+    ("rule", "clauses"),
+    [
+        ("a", [{"a"}]),
+        ("(农商行 | 农信社) & 挤兑 & !招聘", [{"农商行", "农信社"}, {"挤兑"}]),
+        ("near(a, b, 3)", [{"a"}, {"b"}]),
+        ("a & b | c", [{"a", "c"}]),
+        ("(a | b) & c | d & near(e, f, 2)", [{"c", "d"}]),
+        ("!!a", [{"a"}]),
+        ("!a", []),
+        ("a | !b", []),
+        ("!(!a | !b)", []),
+    ],
+)
+def test_requirements(rule: str, clauses: list[set[str]]) -> None:
+    assert requirements(parse_rule(rule)) == [frozenset(clause) for clause in clauses]
 
 
 # --- evaluation ------------------------------------------------------------------------------
@@ -373,3 +392,14 @@ def test_terms_outside_the_rule_do_not_matter(
     noisy = {**positions, "unrelated": [1, 2, 3]}
     assert evaluate(node, noisy) is evaluate(node, positions)
     assert positive_terms(node) <= terms(node)
+
+
+@given(_SMALL_NODES, _POSITIONS)
+def test_a_rule_that_holds_meets_its_requirements(
+    node: Node, positions: Mapping[str, Sequence[int]]
+) -> None:
+    present = {term for term, starts in positions.items() if starts}
+    if evaluate(node, positions):
+        assert all(clause & present for clause in requirements(node))
+    if requirements(node):
+        assert evaluate(node, {}) is False

@@ -152,7 +152,7 @@ def _build(fields: dict[str, object], where: str, max_field_chars: int) -> RawIt
     if content is None:
         raise _FieldError("缺少字段 content（正文）")
     content = _text(content, "content", max_field_chars)
-    if not content.strip():
+    if not content or content.isspace():
         raise _FieldError("字段 content（正文）为空")
     get = fields.get
     return RawItem(
@@ -260,7 +260,7 @@ def _metrics(fields: dict[str, object]) -> Metrics:
         if not isinstance(nested, dict):
             raise _FieldError(f"字段 metrics 应为对象，实际为 {_show(nested)}")
         for key, value in nested.items():
-            name = FIELD_ALIASES.get(key) or FIELD_ALIASES.get(str(key).strip().lower())
+            name = key if key in _METRIC_SET else FIELD_ALIASES.get(str(key).strip().lower())
             if name in _METRIC_SET and value is not None and value != "":
                 counts.setdefault(name, value)
     for name in METRIC_FIELDS:
@@ -268,9 +268,12 @@ def _metrics(fields: dict[str, object]) -> Metrics:
             counts.setdefault(name, fields[name])
     if not counts:
         return Metrics()
-    for name, value in counts.items():
-        counts[name] = _count(name, value)
-    return Metrics(**counts)  # type: ignore[arg-type]
+    return Metrics(
+        **{
+            name: value if type(value) is int and 0 <= value <= _MAX_COUNT else _count(name, value)
+            for name, value in counts.items()
+        }
+    )
 
 
 def parse_count(value: object) -> int:

@@ -170,7 +170,7 @@ def _json(
         try:
             record, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            message = f"JSON 格式错误：{exc.msg}（第 {exc.colno} 列），其后的记录无法读取"
+            message = f"JSON 格式错误：{exc.msg}（第 {exc.colno} 列），此后的记录无法读取"
             yield RowError(f"{name}:{exc.lineno}", exc.lineno, message)
             return
         yield _convert(record, f"{name}:{number}", number, max_field_chars, discovered_at)
@@ -204,7 +204,7 @@ def _convert(
 ) -> RawItem | RowError:
     if not isinstance(record, dict):
         kind = "null" if record is None else _JSON_KINDS.get(type(record), type(record).__name__)
-        return RowError(where, number, f"第 {number} 行不是 JSON 对象（是{kind}）")
+        return RowError(where, number, f"不是 JSON 对象（是{kind}）")
     try:
         raw = record_to_raw(record, where, max_field_chars=max_field_chars)
     except InputError as exc:
@@ -222,8 +222,13 @@ def _json_problem(
             data.decode("utf-8")
         except UnicodeDecodeError as bad:
             return decode_problem(number, encoding, bad)
+    if exc.lineno > 1:  # the error is past the line ending; report the column at its end
+        try:
+            orjson.loads(data.rstrip())
+        except orjson.JSONDecodeError as inner:
+            exc = inner
     reason = next((zh for en, zh in _JSON_MESSAGES.items() if exc.msg.startswith(en)), "语法错误")
-    return f"第 {number} 行 JSON 格式错误：{reason}（{exc.msg}，第 {exc.colno} 列）"
+    return f"JSON 格式错误：{reason}（{exc.msg}，第 {exc.colno} 列）"
 
 
 def _line_problem(data: bytes, exc: UnicodeDecodeError, number: int, encoding: Encoding) -> str:

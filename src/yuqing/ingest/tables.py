@@ -18,7 +18,14 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from yuqing.errors import InputError
-from yuqing.ingest.encoding import Encoding, Line, decode_line, iter_lines, open_binary
+from yuqing.ingest.encoding import (
+    MAX_LINE_BYTES,
+    Encoding,
+    Line,
+    decode_line,
+    iter_lines,
+    open_binary,
+)
 from yuqing.ingest.fields import FIELD_ALIASES
 
 Row = tuple[int, dict[str, object] | str]
@@ -26,6 +33,10 @@ Row = tuple[int, dict[str, object] | str]
 _DELIMITERS = (",", "\t", ";")
 _QUOTED = re.compile(r'"[^"]*"')
 _XLSX_CHUNK = 500
+# Error values of formulas (and of dates out of range) carry no data: read them as empty cells.
+_EXCEL_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
+)
 
 
 def sniff_delimiter(path: Path, encoding: Encoding) -> str:
@@ -64,6 +75,10 @@ class _Feed:
 
 def iter_csv(path: Path, encoding: Encoding, delimiter: str) -> Iterator[Row]:
     """Records of a CSV/TSV file; a record's line is where it starts (quoted fields may span)."""
+    if csv.field_size_limit() < MAX_LINE_BYTES:
+        # The default (128 KiB) is below our content limit; this setting is process-wide, and
+        # only ever raised. Fields over max_field_chars are still refused, by record_to_raw.
+        csv.field_size_limit(MAX_LINE_BYTES)
     with open_binary(path) as f:
         feed = _Feed(iter_lines(f, encoding), encoding)
         reader = csv.reader(feed, delimiter=delimiter)
@@ -76,7 +91,7 @@ def iter_csv(path: Path, encoding: Encoding, delimiter: str) -> Iterator[Row]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield start, f"第 {start} 行 CSV 格式错误：{exc}"
+                yield start, f"CSV 格式错误：{exc}"
                 continue
             if feed.problem is not None:
                 if header is None:
@@ -117,7 +132,7 @@ def iter_xlsx(path: Path) -> Iterator[Row]:
                     cells = [None if v is None else str(v) for v in values]
                     header = _header(cells, path, number)
                     continue
-                yield number, _record(header, values)
+                yield number, _record(header, [None if v in _EXCEL_ERRORS else v for v in values])
     finally:
         rows.close()
         book.close()

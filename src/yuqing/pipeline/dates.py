@@ -136,8 +136,9 @@ def _build(
     year: int, month: int, day: int, match: re.Match[str], value: object, tz: ZoneInfo
 ) -> datetime:
     """Date parts plus the optional time groups of `_TIME` as an aware local datetime."""
+    clock = _clock(match, value)
     try:
-        return datetime.combine(date(year, month, day), _clock(match, value), tzinfo=tz)
+        return datetime.combine(date(year, month, day), clock, tzinfo=tz)
     except ValueError:
         raise ValueError(f"发布时间的日期不存在：{_shown(value)}") from None
 

@@ -63,15 +63,25 @@ def similarity(a: Signature, b: Signature) -> float:
 
 
 class SimilarityIndex:
-    """LSH buckets over the signatures of stored items (ids) and of items in flight."""
+    """LSH buckets over the signatures of stored items and of items in flight.
+
+    Every indexed text gets a slot number; buckets hold slot numbers. A slot belongs either to
+    a stored item (its id is known) or to an item of the batch in flight, which becomes stored
+    at `commit()` or is dropped at `rollback()`. Only the newest `BUCKET_PROBE` slots of a
+    bucket are compared: a bucket that large is one story already, and a new copy of it is
+    similar to its recent members as well.
+    """
+
+    BUCKET_PROBE = 24
 
     def __init__(self) -> None:
-        self._buckets: dict[bytes, list[Ref]] = defaultdict(list)
-        self._signatures: dict[int, Signature] = {}
-        self._pending: dict[int, tuple[Item, Signature]] = {}
+        self._buckets: dict[bytes, list[int]] = defaultdict(list)
+        self._signatures: list[Signature | None] = []
+        self._stored: dict[int, int] = {}  # slot → item id
+        self._pending: dict[int, Item] = {}  # slot → item of the batch in flight
 
     def __len__(self) -> int:
-        return len(self._signatures)
+        return len(self._stored)
 
     @staticmethod
     def _keys(signature: Signature) -> list[bytes]:
@@ -79,61 +89,56 @@ class SimilarityIndex:
         width = ROWS * 4
         return [bytes([band]) + raw[band * width : (band + 1) * width] for band in range(BANDS)]
 
-    def add(self, ref: int, signature: Signature) -> None:
-        """Index a stored item."""
-        self._signatures[ref] = signature
+    def _slot(self, signature: Signature) -> int:
+        slot = len(self._signatures)
+        self._signatures.append(signature)
         for key in self._keys(signature):
-            self._buckets[key].append(ref)
+            self._buckets[key].append(slot)
+        return slot
+
+    def add(self, item_id: int, signature: Signature) -> None:
+        """Index a stored item."""
+        self._stored[self._slot(signature)] = item_id
 
     def add_pending(self, item: Item, signature: Signature) -> None:
         """Index an item of the current batch, not yet stored."""
-        self._pending[id(item)] = (item, signature)
-        for key in self._keys(signature):
-            self._buckets[key].append(item)
+        self._pending[self._slot(signature)] = item
 
     def commit(self) -> None:
-        """After the batch is stored: pending items become id entries; unstored ones go."""
-        for item, signature in self._pending.values():
-            for key in self._keys(signature):
-                bucket = self._buckets[key]
-                bucket[:] = [r for r in bucket if r is not item]
-                if item.id is not None:
-                    bucket.append(item.id)
-                if not bucket:
-                    del self._buckets[key]
+        """After the batch is stored: pending items that got an id become stored entries."""
+        for slot, item in self._pending.items():
             if item.id is not None:
-                self._signatures[item.id] = signature
+                self._stored[slot] = item.id
+            else:
+                self._signatures[slot] = None
         self._pending.clear()
 
     def rollback(self) -> None:
         """Forget pending entries after a failed transaction."""
-        for item in [entry[0] for entry in self._pending.values()]:
-            item.id = None
-        self.commit()
-
-    def _signature_of(self, ref: Ref) -> Signature | None:
-        if isinstance(ref, int):
-            return self._signatures.get(ref)
-        entry = self._pending.get(id(ref))
-        return entry[1] if entry else None
+        for slot in self._pending:
+            self._signatures[slot] = None
+        self._pending.clear()
 
     def best(self, signature: Signature, threshold: float) -> tuple[Ref, float] | None:
         """The most similar indexed item at or above `threshold`, if any."""
         seen: set[int] = set()
-        best: tuple[Ref, float] | None = None
+        best: tuple[int, float] | None = None
         for key in self._keys(signature):
-            for ref in self._buckets.get(key, ()):
-                marker = ref if isinstance(ref, int) else -id(ref)
-                if marker in seen:
+            for slot in self._buckets.get(key, ())[-self.BUCKET_PROBE :]:
+                if slot in seen:
                     continue
-                seen.add(marker)
-                other = self._signature_of(ref)
+                seen.add(slot)
+                other = self._signatures[slot]
                 if other is None:
                     continue
                 score = similarity(signature, other)
                 if score >= threshold and (best is None or score > best[1]):
-                    best = (ref, score)
-        return best
+                    best = (slot, score)
+        if best is None:
+            return None
+        slot, score = best
+        ref: Ref = self._pending[slot] if slot in self._pending else self._stored[slot]
+        return ref, score
 
 
 ExactLookup = Callable[

@@ -78,7 +78,9 @@ def html_to_text(html: str) -> str:
     """
     if _MARKERS.search(html):
         html = _MARKERS.sub("", html)
-    tree = LexborHTMLParser(html)
+    # Parse as a script-running browser does: <noscript> is then one raw text node, dropped
+    # whole, instead of markup that can spill its "请启用 JavaScript" text into the body.
+    tree = LexborHTMLParser(html, scripting=True)
     tree.strip_tags(list(DROPPED_TAGS))
     root = tree.root
     if root is None:

@@ -14,7 +14,14 @@ import ahocorasick_rs
 from yuqing.domain import MatchSpan, SubjectMatch, SubjectSpec
 from yuqing.errors import ConfigError, RuleSyntaxError
 from yuqing.pipeline.base import Batch
-from yuqing.pipeline.rules import Node, evaluate, parse_rule, positive_terms, terms
+from yuqing.pipeline.rules import (
+    Node,
+    evaluate,
+    parse_rule,
+    positive_terms,
+    requirements,
+    terms,
+)
 from yuqing.pipeline.text import to_match_text
 
 
@@ -41,6 +48,11 @@ class SubjectMatcher:
     def __init__(self, subjects: Sequence[SubjectSpec]) -> None:
         self._ids: list[int] = []
         self._rules: list[Node | None] = []
+        # Per rule subject, clauses from `rules.requirements` as pattern indexes: one-term
+        # clauses together in `_required`, the others in `_clauses`. A cheap set test against
+        # them skips most evaluations when a common word triggers many rules.
+        self._required: list[frozenset[int]] = []
+        self._clauses: list[tuple[frozenset[int], ...]] = []
         self._highlights: list[frozenset[int]] = []
         # Subjects whose rule holds in a text containing none of its terms (`!招聘` alone):
         # they cannot be found through their terms, so they are evaluated for every text.
@@ -66,19 +78,29 @@ class SubjectMatcher:
             rule = _parse(subject, label)
             if not names and rule is None:
                 raise ConfigError(f"主题「{label}」没有可匹配的名称、别名或规则，请至少填写一项")
+            clauses: list[frozenset[int]] = []
             if rule is None:
                 trigger_terms, highlight_terms = names, names
             else:
-                trigger_terms = terms(rule)
                 highlight_terms = names | positive_terms(rule)
-                if evaluate(rule, {}):
+                rule_terms = {term: index(term) for term in terms(rule)}
+                needed = requirements(rule)
+                clauses = [frozenset(rule_terms[term] for term in clause) for clause in needed]
+                if needed:
+                    trigger_terms = set(_anchor(needed))
+                elif evaluate(rule, {}):
+                    trigger_terms = set()
                     self._always.append(position)
+                else:
+                    trigger_terms = set(rule_terms)
             for term in trigger_terms:
                 triggers[index(term)].append(position)
             for term in _clean(subject.exclude):
                 vetoes[index(term)].append(position)
             self._ids.append(subject.id)
             self._rules.append(rule)
+            self._required.append(frozenset(next(iter(c)) for c in clauses if len(c) == 1))
+            self._clauses.append(tuple(c for c in clauses if len(c) > 1))
             self._highlights.append(frozenset(index(term) for term in highlight_terms))
 
         self._triggers = [tuple(t) for t in triggers]
@@ -133,11 +155,16 @@ class SubjectMatcher:
         if not candidates:
             return []
 
+        present = starts.keys()
         positions: dict[str, list[int]] | None = None
         matches: list[SubjectMatch] = []
         for subject in sorted(candidates):
             rule = self._rules[subject]
             if rule is not None:
+                if not present >= self._required[subject] or any(
+                    present.isdisjoint(clause) for clause in self._clauses[subject]
+                ):
+                    continue
                 if positions is None:
                     positions = {self._patterns[p]: s for p, s in starts.items()}
                 if not evaluate(rule, positions):
@@ -187,6 +214,11 @@ class Match:
 def _clean(raw_terms: Sequence[str]) -> set[str]:
     """Terms in match form, blank ones dropped."""
     return {term for term in (to_match_text(raw).strip() for raw in raw_terms) if term}
+
+
+def _anchor(clauses: list[frozenset[str]]) -> frozenset[str]:
+    """The clause to look a rule up by: the one likely rarest, longer words being rarer."""
+    return max(clauses, key=lambda clause: (min(map(len, clause)), -len(clause)))
 
 
 def _parse(subject: SubjectSpec, label: str) -> Node | None:

@@ -330,6 +330,33 @@ def positive_terms(node: Node) -> set[str]:
     return found
 
 
+def requirements(node: Node) -> list[frozenset[str]]:
+    """Clauses of terms the rule needs: it holds only if each clause has a term that occurs.
+
+    `(农商行 | 农信社) & 挤兑 & !招聘` needs `{农商行, 农信社}` and `{挤兑}`. A matcher looks a
+    rule up by one clause and skips evaluating it while another clause is unmet. An empty list
+    promises nothing: the rule may hold with none of its terms (`!招聘`), or need them in a
+    way this analysis does not see (`!(!a | !b)`).
+    """
+    if isinstance(node, Term):
+        return [frozenset((node.text,))]
+    if isinstance(node, Near):
+        return [frozenset((node.a,)), frozenset((node.b,))]
+    if isinstance(node, Not):
+        return requirements(node.node.node) if isinstance(node.node, Not) else []
+    if isinstance(node, And):
+        return [clause for child in node.nodes for clause in requirements(child)]
+    # An Or holds only if one of its operands does: any one clause of each operand, together.
+    union: set[str] = set()
+    for child in node.nodes:
+        clauses = requirements(child)
+        if not clauses:
+            return []
+        smallest: frozenset[str] = min(clauses, key=len)
+        union.update(smallest)
+    return [frozenset(union)]
+
+
 def _collect(node: Node, found: set[str], *, positive_only: bool) -> None:
     if isinstance(node, Term):
         found.add(node.text)

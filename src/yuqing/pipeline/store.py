@@ -57,9 +57,14 @@ class Store:
                 self.counts.duplicates += 1
                 if item_store.record_sighting(self.context.session, target, item):
                     self.counts.snapshots += 1
+        pairs = [
+            (item.id, similar)
+            for item in fresh
+            if item.id is not None and (similar := _ref_id(item.similar_to)) is not None
+        ]
+        assigned = item_store.assign_stories(self.context.session, pairs)
         for item in fresh:
-            similar = _ref_id(item.similar_to)
-            if similar is not None and item.id is not None:
-                item.story_id = item_store.join_story(self.context.session, item.id, similar)
-                self.counts.story_links += 1
+            if item.id is not None:
+                item.story_id = assigned.get(item.id)
+        self.counts.story_links += len(pairs)
         return batch

@@ -101,6 +101,9 @@ _HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # RFC 3986 characters left as they are; everything else is percent-encoded as UTF-8.
 _SUB_DELIMS = "!$&'()*+,;="
+# Components made only of these need no work at all: the common case, worth a fast path.
+_PATH_CLEAN = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*")
+_QUERY_CLEAN = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*")
 _PATH_SAFE = _SUB_DELIMS + ":@/%"
 _QUERY_SAFE = _SUB_DELIMS + ":@/?%"
 
@@ -134,7 +137,10 @@ def canonicalize_url(url: str) -> str:
         raise ValueError(f"不支持的链接协议 {scheme!r}：{_shown(text)}")
     host = _canonical_host(parts.hostname or "", text)
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    path = _remove_dot_segments(_normalize_component(parts.path, _PATH_SAFE, text)) or "/"
+    path = parts.path
+    if not _PATH_CLEAN.fullmatch(path):
+        path = _normalize_component(path, _PATH_SAFE, text)
+    path = _remove_dot_segments(path) or "/"
     if not path.startswith("/"):
         path = "/" + path
     query = _canonical_query(parts.query, text)
@@ -192,15 +198,17 @@ def _canonical_query(query: str, url: str) -> str:
     """Tracking parameters removed, the rest sorted by name (stable), blank values kept."""
     if not query:
         return ""
+    clean = _QUERY_CLEAN.fullmatch(query) is not None
     pairs: list[tuple[str, str]] = []
     for piece in query.split("&"):
         if not piece:
             continue
         name, sep, value = piece.partition("=")
-        name = _normalize_component(name, _QUERY_SAFE, url)
-        if is_tracking_param(name):
-            continue
-        pairs.append((name, sep + _normalize_component(value, _QUERY_SAFE, url)))
+        if not clean:
+            name = _normalize_component(name, _QUERY_SAFE, url)
+            value = _normalize_component(value, _QUERY_SAFE, url)
+        if not is_tracking_param(name):
+            pairs.append((name, sep + value))
     pairs.sort(key=lambda pair: pair[0])
     return "&".join(name + rest for name, rest in pairs)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, or_, select, update
@@ -137,39 +136,39 @@ def record_sighting(session: Session, item_id: int, seen: Item) -> bool:
     return True
 
 
-@dataclass(slots=True)
-class _Member:
-    id: int
-    story_id: int | None
-    published_at: datetime | None
-    host: str | None
+def assign_stories(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[int, int]:
+    """Put each new item in the story of the item it copies: (item id, similar id) pairs.
 
-
-def _member(session: Session, item_id: int) -> _Member:
-    row = session.execute(
-        select(ItemRow.id, ItemRow.story_id, ItemRow.published_at, ItemRow.host).where(
-            ItemRow.id == item_id
-        )
-    ).one()
-    return _Member(*row)
-
-
-def join_story(session: Session, item_id: int, similar_id: int) -> int:
-    """Put `item_id` in the story of `similar_id` (creating it); returns the story id.
-
-    The origin is the member published earliest; counts of items and distinct sites follow.
+    Stories are created when the copied item had none; each touched story is recounted once,
+    so a story with thousands of reposts costs one pass per batch, not one per repost.
+    Returns item id → story id.
     """
-    other = _member(session, similar_id)
-    story_id = other.story_id
-    if story_id is None:
-        story = Story(item_count=0, site_count=0)
-        session.add(story)
-        session.flush()
-        story_id = story.id
-        session.execute(update(ItemRow).where(ItemRow.id == similar_id).values(story_id=story_id))
-    session.execute(update(ItemRow).where(ItemRow.id == item_id).values(story_id=story_id))
-    refresh_story(session, story_id)
-    return story_id
+    if not pairs:
+        return {}
+    story_of: dict[int, int | None] = {
+        item_id: story_id
+        for item_id, story_id in session.execute(
+            select(ItemRow.id, ItemRow.story_id).where(ItemRow.id.in_({s for _, s in pairs}))
+        )
+    }
+    assigned: dict[int, int] = {}
+    for item_id, similar_id in pairs:
+        story_id = story_of.get(similar_id)
+        if story_id is None:
+            story = Story(item_count=0, site_count=0)
+            session.add(story)
+            session.flush()
+            story_id = story.id
+            story_of[similar_id] = story_id
+            assigned[similar_id] = story_id
+        story_of[item_id] = story_id
+        assigned[item_id] = story_id
+    session.execute(
+        update(ItemRow), [{"id": i, "story_id": s} for i, s in assigned.items()]
+    )
+    for story_id in set(assigned.values()):
+        refresh_story(session, story_id)
+    return assigned
 
 
 def refresh_story(session: Session, story_id: int) -> None:
