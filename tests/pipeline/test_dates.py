@@ -16,9 +16,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 REF = datetime(2026, 11, 3, 4, 0, tzinfo=UTC)
 
 
-def local(*parts: int) -> datetime:
+def local(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0
+) -> datetime:
     """A Shanghai wall-clock time as the aware UTC datetime parse_published returns."""
-    return datetime(*parts, tzinfo=SHANGHAI).astimezone(UTC)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, second, us, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 @pytest.mark.parametrize(
@@ -50,6 +52,11 @@ def local(*parts: int) -> datetime:
         ("  2026-11-03 08:00  ", local(2026, 11, 3, 8)),
         ("20261103", local(2026, 11, 3)),
         ("20261103083000", local(2026, 11, 3, 8, 30)),
+        # RSS pubDate.
+        ("Tue, 03 Nov 2026 08:00:00 +0800", local(2026, 11, 3, 8)),
+        ("Tue, 03 Nov 2026 00:00:00 GMT", datetime(2026, 11, 3, tzinfo=UTC)),
+        ("3 Nov 2026 08:00 +0800", local(2026, 11, 3, 8)),
+        ("Mon, 02 Nov 2026 08:00:00 -0000", local(2026, 11, 2, 8)),
         # Year-less: this year unless that would be after reference + 1 day.
         ("11月3日", local(2026, 11, 3)),
         ("11月3日 08:30", local(2026, 11, 3, 8, 30)),
@@ -162,6 +169,9 @@ def test_one_day_of_clock_skew_is_tolerated() -> None:
         ("12345678901234567", "无法识别的发布时间"),
         ("99999999999999天前", "超出范围"),
         ("零天前x", "无法识别的发布时间"),
+        ("Tue, 03 Foo 2026 08:00:00 +0800", "无法识别的发布时间"),
+        ("just now", "无法识别的发布时间"),
+        ("٢٠٢٦-١١-٠٣", "无法识别的发布时间"),
         (0, "早于 1990 年"),
         (-5, "早于 1990 年"),
         (10**30, "超出范围"),

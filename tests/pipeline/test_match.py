@@ -187,7 +187,7 @@ def test_invalid_rule_names_the_subject() -> None:
     with pytest.raises(RuleSyntaxError) as caught:
         SubjectMatcher([SubjectSpec(1, "云岭农商", rule="(农商行 & 挤兑")])
     assert caught.value.position == 0
-    assert caught.value.reason == "主题「云岭农商」的规则有误：缺少右括号"
+    assert caught.value.reason == "主题「云岭农商」：缺少右括号"
     assert "云岭农商" in str(caught.value)
 
 

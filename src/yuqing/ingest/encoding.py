@@ -73,11 +73,7 @@ def detect_sample(sample: bytes, *, complete: bool) -> Encoding:
     for bom, name in _BOMS:
         if sample.startswith(bom):
             return Encoding(name, bom if name == "utf-8" else b"")
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
-    except UnicodeDecodeError:
-        pass
-    else:
+    if _valid_utf8(sample, final=complete):
         return Encoding("utf-8")
     lines = sample.split(b"\n")
     if not complete and len(lines) > 1:
@@ -88,6 +84,19 @@ def detect_sample(sample: bytes, *, complete: bool) -> Encoding:
             return Encoding(name)
     best = charset_normalizer.from_bytes(sample).best()
     return Encoding(best.encoding if best is not None else "utf-8")
+
+
+def _valid_utf8(sample: bytes, *, final: bool) -> bool:
+    """Strict UTF-8 check in pieces, so a megabyte of Chinese never becomes one big str."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    piece = 64 << 10
+    try:
+        for start in range(0, len(sample), piece):
+            decoder.decode(sample[start : start + piece])
+        decoder.decode(b"", final=final)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decodes(data: bytes, encoding: str) -> bool:

@@ -81,7 +81,9 @@ def iter_csv(path: Path, encoding: Encoding, delimiter: str) -> Iterator[Row]:
         csv.field_size_limit(MAX_LINE_BYTES)
     with open_binary(path) as f:
         feed = _Feed(iter_lines(f, encoding), encoding)
-        reader = csv.reader(feed, delimiter=delimiter)
+        # strict: an unclosed quote at the end or text after a closing quote is an error,
+        # not a silent merge of lines into one field.
+        reader = csv.reader(feed, delimiter=delimiter, strict=True)
         header: list[str | None] | None = None
         while True:
             start = reader.line_num + 1
@@ -91,7 +93,7 @@ def iter_csv(path: Path, encoding: Encoding, delimiter: str) -> Iterator[Row]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield start, f"CSV 格式错误：{exc}"
+                yield start, _csv_problem(exc)
                 continue
             if feed.problem is not None:
                 if header is None:
@@ -104,6 +106,15 @@ def iter_csv(path: Path, encoding: Encoding, delimiter: str) -> Iterator[Row]:
                 header = _header(row, path, start)
                 continue
             yield start, _record(header, row)
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if text == "unexpected end of data":
+        return "CSV 格式错误：文件结束时引号仍未闭合"
+    if text.endswith("expected after '\"'"):
+        return f"CSV 格式错误：闭合引号后应紧跟分隔符（{text}）"
+    return f"CSV 格式错误：{text}"
 
 
 def iter_xlsx(path: Path) -> Iterator[Row]:

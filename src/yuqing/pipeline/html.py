@@ -105,5 +105,6 @@ def html_to_text(html: str) -> str:
 
 
 def _break(match: re.Match[str]) -> str:
+    """A run of break markers as text: a blank line after a paragraph edge or two <br>."""
     run = match.group()
     return "\n\n" if _PARAGRAPH in run or run.count(_BR) > 1 else "\n"

@@ -109,8 +109,8 @@ class SubjectMatcher:
             ahocorasick_rs.AhoCorasick(
                 self._patterns,
                 matchkind=ahocorasick_rs.MatchKind.Standard,
-                # As fast as the DFA here (about 140k docs/s over 10k terms) at a tenth
-                # of the memory; both support the overlapping search we need.
+                # Measured over 10k Chinese terms: as fast as the DFA at 7 MB instead of
+                # 57 MB, and 1.4× the noncontiguous NFA; all three allow overlapping search.
                 implementation=ahocorasick_rs.Implementation.ContiguousNFA,
             )
             if self._patterns
@@ -228,5 +228,5 @@ def _parse(subject: SubjectSpec, label: str) -> Node | None:
         return parse_rule(subject.rule)
     except RuleSyntaxError as error:
         raise RuleSyntaxError(
-            error.rule, error.position, f"主题「{label}」的规则有误：{error.reason}"
+            error.rule, error.position, f"主题「{label}」：{error.reason}"
         ) from error

@@ -37,6 +37,7 @@ _METRIC_LABELS = {"views": "阅读数", "reposts": "转发数", "comments": "评
 
 
 def _utc_now() -> datetime:
+    """The default clock; tests pass a fixed one."""
     return datetime.now(UTC)
 
 

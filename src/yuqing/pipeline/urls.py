@@ -118,7 +118,8 @@ def canonicalize_url(url: str) -> str:
     """Return the one canonical spelling of an http(s) URL; raise ValueError if it is unusable.
 
     Why: the same article arrives as mobile shares, feed links and copies with tracking codes;
-    only a canonical URL lets dedupe and the store see they are one page.
+    only a canonical URL lets dedupe and the store see they are one page. User info
+    ("user:password@") is dropped: it never names a different page and must not be stored.
     """
     text = url.strip()
     if len(text) > MAX_URL_CHARS:
@@ -190,6 +191,7 @@ def _normalize_component(text: str, safe: str, url: str) -> str:
 
 
 def _fix_escape(match: re.Match[str]) -> str:
+    """%7e → "~" (unreserved characters mean the same escaped or not), %e4 → %E4."""
     char = chr(int(match.group(1), 16))
     return char if char in _UNRESERVED else "%" + match.group(1).upper()
 

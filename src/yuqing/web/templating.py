@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi.templating import Jinja2Templates
 
 from yuqing.domain import MediaTier, Platform
+from yuqing.store.search import highlight
 from yuqing.web.messages import t
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -30,5 +31,6 @@ def vendor_available(name: str) -> bool:
 
 templates.env.filters["local_time"] = local_time
 templates.env.globals["vendor_available"] = vendor_available
+templates.env.globals["highlight"] = highlight
 templates.env.globals["platforms"] = list(Platform)
 templates.env.globals["media_tiers"] = list(MediaTier)

@@ -24,7 +24,7 @@ def list_items(
     platform: Annotated[str | None, Query(description="平台代码")] = None,
     media_tier: Annotated[str | None, Query(description="媒体级别代码")] = None,
     since: Annotated[str | None, Query(description="起始时间（含），ISO 8601")] = None,
-    until: Annotated[str | None, Query(description="截止时间（不含），ISO 8601")] = None,
+    until: Annotated[str | None, Query(description="截止时间，ISO 8601；只写日期时含当天")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse
 
 from yuqing.errors import InputError
 from yuqing.store import browse
-from yuqing.store.search import highlight
 from yuqing.store.subjects import list_subjects
 from yuqing.web.deps import SessionDep, SettingsDep
 from yuqing.web.filters import item_filter
@@ -85,7 +84,6 @@ def items_page(
             "page": page,
             "page_url": page_url,
             "tz": ZoneInfo(settings.timezone),
-            "highlight": highlight,
         },
         status_code=400 if error else 200,
     )
@@ -121,6 +119,5 @@ def item_page(
             "subjects": subjects,
             "terms": terms,
             "tz": ZoneInfo(settings.timezone),
-            "highlight": highlight,
         },
     )

@@ -1,0 +1,29 @@
+"""A web app over a database holding the demo organization and its items."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from yuqing.demo import install_demo
+from yuqing.settings import Settings
+from yuqing.store.db import Database
+from yuqing.web.app import create_app
+
+DEMO_NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def demo_app(sqlite_settings: Settings, sqlite_db: Database) -> FastAPI:
+    install_demo(sqlite_db, sqlite_settings, DEMO_NOW)
+    return create_app(sqlite_settings, sqlite_db)
+
+
+@pytest.fixture
+def client(demo_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(demo_app) as test_client:
+        yield test_client
