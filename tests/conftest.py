@@ -32,7 +32,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     """A migrated template database on the local PostgreSQL; CI fails if it is unreachable."""

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
@@ -29,7 +30,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-subjects_app = typer.Typer(help="监测主题（机构、领导、子公司、产品、专题）。", no_args_is_help=True)
+subjects_app = typer.Typer(
+    help="监测主题（机构、领导、子公司、产品、专题）。", no_args_is_help=True
+)
 db_app = typer.Typer(help="数据库维护。", no_args_is_help=True)
 app.add_typer(subjects_app, name="subjects")
 app.add_typer(db_app, name="db")
@@ -127,7 +130,9 @@ def db_upgrade(json: JsonOpt = False) -> None:
 @app.command("import")
 @_fail_cleanly
 def import_(
-    file: Annotated[Path, typer.Argument(help="JSONL、JSON、CSV、TSV 或 XLSX 文件（UTF-8 或 GBK）。")],
+    file: Annotated[
+        Path, typer.Argument(help="JSONL、JSON、CSV、TSV 或 XLSX 文件（UTF-8 或 GBK）。")
+    ],
     json: JsonOpt = False,
 ) -> None:
     """导入文件中的条目：坏行逐行报错，好行照常入库；重复导入不会产生重复条目。"""
@@ -146,7 +151,7 @@ def import_(
         f"错误 {len(report.errors)} 条，用时 {report.seconds:.1f} 秒。"
     )
     for error in report.errors[:20]:
-        out.print(f"  [yellow]{error.where}[/yellow] {error.error}")
+        out.print(f"  [yellow]{escape(error.where)}[/yellow] {escape(error.error)}")
     if len(report.errors) > 20:
         out.print(f"  …… 另有 {len(report.errors) - 20} 条错误，用 --json 查看全部。")
 
@@ -155,19 +160,33 @@ def import_(
 @_fail_cleanly
 def subjects_add(
     name: Annotated[str, typer.Argument(help="主题名称，如机构全称。")],
-    alias: Annotated[list[str] | None, typer.Option("--alias", "-a", help="别名，可多次给出。")] = None,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", "-x", help="排除词，可多次给出。")] = None,
-    rule: Annotated[str | None, typer.Option(help="布尔规则，如 '(农商行 | 农信社) & 挤兑 & !招聘'。")] = None,
+    alias: Annotated[
+        list[str] | None, typer.Option("--alias", "-a", help="别名，可多次给出。")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", "-x", help="排除词，可多次给出。")
+    ] = None,
+    rule: Annotated[
+        str | None, typer.Option(help="布尔规则，如 '(农商行 | 农信社) & 挤兑 & !招聘'。")
+    ] = None,
     unit: Annotated[str | None, typer.Option(help="所属单位代码。")] = None,
-    kind: Annotated[str, typer.Option(help="organization、leader、subsidiary、product 或 topic。")] = "organization",
+    kind: Annotated[
+        str, typer.Option(help="organization、leader、subsidiary、product 或 topic。")
+    ] = "organization",
     json: JsonOpt = False,
 ) -> None:
     """新增或更新一个监测主题。"""
     from yuqing.pipeline.subjects import save_subjects, subject_from_mapping
 
     subject = subject_from_mapping(
-        {"name": name, "aliases": alias or [], "exclude": exclude or [], "rule": rule,
-         "unit": unit, "kind": kind},
+        {
+            "name": name,
+            "aliases": alias or [],
+            "exclude": exclude or [],
+            "rule": rule,
+            "unit": unit,
+            "kind": kind,
+        },
         "命令行",
     )
     db = _database(_settings())
@@ -206,9 +225,17 @@ def subjects_list(json: JsonOpt = False) -> None:
 
     db = _database(_settings())
     with db.session() as session:
-        rows = [
-            {"id": s.id, "name": s.name, "kind": s.kind, "unit_id": s.unit_id,
-             "aliases": s.aliases, "exclude": s.exclude, "rule": s.rule, "enabled": s.enabled}
+        rows: list[dict[str, Any]] = [
+            {
+                "id": s.id,
+                "name": s.name,
+                "kind": s.kind,
+                "unit_id": s.unit_id,
+                "aliases": s.aliases,
+                "exclude": s.exclude,
+                "rule": s.rule,
+                "enabled": s.enabled,
+            }
             for s in list_subjects(session)
         ]
     if json:
@@ -216,8 +243,14 @@ def subjects_list(json: JsonOpt = False) -> None:
         return
     table = Table("ID", "名称", "类型", "别名", "排除词", "规则")
     for r in rows:
-        table.add_row(str(r["id"]), r["name"], r["kind"], "、".join(r["aliases"]),
-                      "、".join(r["exclude"]), r["rule"] or "")
+        table.add_row(
+            str(r["id"]),
+            r["name"],
+            r["kind"],
+            "、".join(r["aliases"]),
+            "、".join(r["exclude"]),
+            r["rule"] or "",
+        )
     out.print(table)
 
 
@@ -227,14 +260,18 @@ def _parse_day(value: str | None, tz: ZoneInfo, option: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise YuqingError(f"{option} 的值 {value!r} 不是日期，请写成 2026-11-03 或 2026-11-03T08:00") from exc
+        raise YuqingError(
+            f"{option} 的值 {value!r} 不是日期，请写成 2026-11-03 或 2026-11-03T08:00"
+        ) from exc
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
 @app.command()
 @_fail_cleanly
 def search(
-    query: Annotated[str, typer.Argument(help="检索词：空格分隔为“且”，-词 为排除，\"…\" 为整词。")] = "",
+    query: Annotated[
+        str, typer.Argument(help='检索词：空格分隔为“且”，-词 为排除，"…" 为整词。')
+    ] = "",
     platform: Annotated[str | None, typer.Option(help="平台代码，如 weibo、news。")] = None,
     subject: Annotated[int | None, typer.Option(help="主题 ID。")] = None,
     since: Annotated[str | None, typer.Option(help="起始时间（含），如 2026-11-01。")] = None,
@@ -265,9 +302,10 @@ def search(
         return
     out.print(f"共 {result.total} 条，显示第 {page} 页：")
     for row in rows:
-        when = datetime.fromisoformat(row["published_at"] or row["discovered_at"])
-        when = when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        out.print(f"[bold]#{row['id']}[/bold] {row['title'] or '（无标题）'}  [dim]{row['platform']} {when}[/dim]")
+        moment = datetime.fromisoformat(row["published_at"] or row["discovered_at"])
+        when = moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        title = escape(row["title"] or "（无标题）")
+        out.print(f"[bold]#{row['id']}[/bold] {title}  [dim]{row['platform']} {when}[/dim]")
         out.print(f"    {row['snippet']}", markup=False)
 
 
@@ -298,7 +336,9 @@ def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 def demo(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8000,
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="只导入演示数据，不启动网页。")] = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="只导入演示数据，不启动网页。")
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """创建演示机构（农商银行，省-市-县三级）、导入演示数据并启动网页。"""
@@ -318,7 +358,8 @@ def demo(
         _print_json(summary)
     else:
         out.print(
-            f"演示机构「{report.organization}」：{report.units} 个单位，{report.subjects} 个监测主题；"
+            f"演示机构「{report.organization}」：{report.units} 个单位，"
+            f"{report.subjects} 个监测主题；"
             f"新增 {report.ingest.counts.imported} 条，重复 {report.ingest.counts.duplicates} 条，"
             f"错误 {len(report.ingest.errors)} 条。"
         )

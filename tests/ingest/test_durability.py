@@ -25,7 +25,8 @@ def _big_file(path: Path) -> Path:
             record = {
                 "id": f"r{n}",
                 "url": f"https://bbs.example/t/{n}",
-                "content": f"第{n}号帖子：网友讨论本地银行网点第{n * 7 % 13}号窗口的服务态度和排队时间，编号{n}。",
+                "content": f"第{n}号帖子：网友讨论本地银行网点第{n * 7 % 13}号窗口的服务态度"
+                f"和排队时间，编号{n}。",
                 "platform": "forum",
             }
             f.write(orjson.dumps(record) + b"\n")

@@ -515,7 +515,9 @@ def test_record_to_raw_aliases_and_values() -> None:
     ],
 )
 def test_platform_names(name: str, platform: Platform) -> None:
-    assert record_to_raw({"content": "x", "平台": name}, "", max_field_chars=10).platform is platform
+    assert (
+        record_to_raw({"content": "x", "平台": name}, "", max_field_chars=10).platform is platform
+    )
 
 
 def test_media_tier_names() -> None:

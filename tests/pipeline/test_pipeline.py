@@ -68,9 +68,7 @@ def _rows(tmp_path: Path) -> Path:
 
 
 def _pipeline(db: Database, settings: Settings) -> Pipeline:
-    subjects = [
-        SubjectSpec(id=0, name="云岭农商银行", aliases=("云岭农商行",), exclude=("招聘",))
-    ]
+    subjects = [SubjectSpec(id=0, name="云岭农商银行", aliases=("云岭农商行",), exclude=("招聘",))]
     with db.session() as session:
         from yuqing.store.subjects import upsert_subject
 
@@ -91,8 +89,8 @@ def test_import_keeps_good_rows_and_reports_bad_ones(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
     path = _rows(tmp_path)
-    from yuqing.ingest.importer import as_pipeline_records
     from yuqing.ingest.files import read_records
+    from yuqing.ingest.importer import as_pipeline_records
 
     report = _pipeline(db, settings).run(as_pipeline_records(read_records(path)))
     assert report.counts.imported == 4
@@ -111,9 +109,7 @@ def test_import_keeps_good_rows_and_reports_bad_ones(
         first = session.scalars(select(Item).where(Item.external_id == "a")).one()
         assert first.canonical_url == "https://news.example/2026/11/21/a.html"
         assert first.published_at == datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
-        matched = {
-            s.item_id: s.spans for s in session.scalars(select(ItemSubject))
-        }
+        matched = {s.item_id: s.spans for s in session.scalars(select(ItemSubject))}
         assert set(matched) == {
             i for (i,) in session.execute(select(Item.id).where(Item.external_id != "other"))
         }
@@ -202,12 +198,20 @@ def test_same_text_without_url_is_one_item_but_another_site_is_a_copy(
 def test_stories_join_items_from_earlier_runs(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
-    first = _write(tmp_path / "1.jsonl", [{"content": ARTICLE, "url": "https://x.example/1",
-                                            "published_at": "2026-11-20 08:00"}])
+    first = _write(
+        tmp_path / "1.jsonl",
+        [{"content": ARTICLE, "url": "https://x.example/1", "published_at": "2026-11-20 08:00"}],
+    )
     import_file(db, settings, first)
     second = _write(
         tmp_path / "2.jsonl",
-        [{"content": "【转】" + ARTICLE, "url": "https://y.example/2", "published_at": "2026-11-19 08:00"}],
+        [
+            {
+                "content": "【转】" + ARTICLE,
+                "url": "https://y.example/2",
+                "published_at": "2026-11-19 08:00",
+            }
+        ],
     )
     import_file(db, settings, second)  # a new pipeline: the index is loaded from the database
     with db.session() as session:
@@ -218,8 +222,11 @@ def test_stories_join_items_from_earlier_runs(
 
 
 def test_times_outside_the_window_do_not_join(db: Database, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, database_url=str(db.engine.url.render_as_string(False)),
-                        story_window_days=1)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=str(db.engine.url.render_as_string(False)),
+        story_window_days=1,
+    )
     old = NOW - timedelta(days=10)
     path = _write(tmp_path / "old.jsonl", [{"content": ARTICLE, "discovered_at": old.isoformat()}])
     import_file(db, settings, path)

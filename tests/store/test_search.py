@@ -112,3 +112,8 @@ def test_highlight_marks_terms_in_original_script() -> None:
     pieces = search.highlight("臺灣銀行擠兌", ["银行"])
     assert pieces == [("臺灣", False), ("銀行", True), ("擠兌", False)]
     assert "".join(p for p, _ in search.highlight("abc银行", ["银行", "b"])) == "abc银行"
+
+
+def test_highlight_survives_characters_that_fold_to_several() -> None:
+    pieces = search.highlight("…陆良擠兌、ＡＴＭ", ["挤兑", "atm"])
+    assert [p for p, hit in pieces if hit] == ["擠兌", "ＡＴＭ"]

@@ -34,7 +34,8 @@ def test_platform_and_subject_filters(client: TestClient) -> None:
     assert weibo["total"] > 0
     assert {i["platform"] for i in weibo["items"]} == {"weibo"}
     subject_id = next(
-        s for i in client.get("/api/items", params={"per_page": 200}).json()["items"]
+        s
+        for i in client.get("/api/items", params={"per_page": 200}).json()["items"]
         for s in i["subjects"]
     )
     matched = client.get("/api/items", params={"subject": subject_id, "per_page": 200}).json()

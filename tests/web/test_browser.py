@@ -27,7 +27,9 @@ def _free_port() -> int:
 @pytest.fixture
 def live_url(demo_app: FastAPI) -> Iterator[str]:
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(demo_app, host="127.0.0.1", port=port, log_level="error"))
+    server = uvicorn.Server(
+        uvicorn.Config(demo_app, host="127.0.0.1", port=port, log_level="error")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

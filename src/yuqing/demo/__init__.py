@@ -64,7 +64,9 @@ def demo_records(now: datetime) -> Iterator[RawItem | RowError]:
     """The demo items with their dates moved so the newest falls on `now`'s day."""
     lines = _FILES.joinpath("items.jsonl").read_bytes().splitlines()
     records = [orjson.loads(line) for line in lines if line.strip()]
-    newest = max(datetime.fromisoformat(r["published_at"]) for r in records if r.get("published_at"))
+    newest = max(
+        datetime.fromisoformat(r["published_at"]) for r in records if r.get("published_at")
+    )
     shift = timedelta(days=(now.date() - newest.astimezone(UTC).date()).days)
     for number, record in enumerate(records, start=1):
         if record.get("published_at"):

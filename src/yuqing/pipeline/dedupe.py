@@ -11,7 +11,7 @@ PERF_NOTES measured this at 91–95 % recall on short reposts where 64-bit SimHa
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -42,7 +42,8 @@ def _shingle_hashes(text: str) -> npt.NDArray[np.uint64]:
     )
     if len(chars) < 3:
         chars = np.pad(chars, (0, 3 - len(chars)))
-    return chars[:-2] * _P1 + chars[1:-1] * _P2 + chars[2:] * _P3
+    hashed: npt.NDArray[np.uint64] = chars[:-2] * _P1 + chars[1:-1] * _P2 + chars[2:] * _P3
+    return hashed
 
 
 def minhash_many(texts: Sequence[str]) -> npt.NDArray[np.uint32]:

@@ -34,7 +34,7 @@ class ItemPage:
     query: search.SearchQuery | None
 
 
-def _filtered(session: Session, f: ItemFilter, query: search.SearchQuery | None) -> Select[tuple[Item]]:
+def _filtered(session: Session, f: ItemFilter, query: search.SearchQuery | None) -> Select[Item]:
     stmt = select(Item)
     if query is not None:
         stmt = stmt.where(search.matching_item_ids(session, query))
@@ -84,10 +84,3 @@ def snapshots(session: Session, item_id: int) -> list[MetricSnapshot]:
 
 def story(session: Session, story_id: int) -> Story | None:
     return session.get(Story, story_id)
-
-
-def platform_counts(session: Session) -> dict[str, int]:
-    return {
-        p: n
-        for p, n in session.execute(select(Item.platform, func.count()).group_by(Item.platform))
-    }

@@ -38,7 +38,8 @@ def iter_signatures(session: Session, since: datetime) -> Iterator[tuple[int, by
         .execution_options(yield_per=5000)
     )
     for item_id, signature in session.execute(stmt):
-        yield item_id, signature
+        if signature is not None:
+            yield item_id, signature
 
 
 def _metric_values(metrics: Metrics) -> dict[str, int | None]:
@@ -84,8 +85,7 @@ def insert_items(session: Session, items: Sequence[Item]) -> None:
             "item_id": i.id,
             "subject_id": m.subject_id,
             "spans": [
-                {"field": s.field, "start": s.start, "end": s.end, "term": s.term}
-                for s in m.spans
+                {"field": s.field, "start": s.start, "end": s.end, "term": s.term} for s in m.spans
             ],
         }
         for i in items
@@ -145,12 +145,8 @@ def assign_stories(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[i
     """
     if not pairs:
         return {}
-    story_of: dict[int, int | None] = {
-        item_id: story_id
-        for item_id, story_id in session.execute(
-            select(ItemRow.id, ItemRow.story_id).where(ItemRow.id.in_({s for _, s in pairs}))
-        )
-    }
+    stmt = select(ItemRow.id, ItemRow.story_id).where(ItemRow.id.in_({s for _, s in pairs}))
+    story_of: dict[int, int | None] = dict(session.execute(stmt).tuples().all())
     assigned: dict[int, int] = {}
     for item_id, similar_id in pairs:
         story_id = story_of.get(similar_id)
@@ -163,9 +159,7 @@ def assign_stories(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[i
             assigned[similar_id] = story_id
         story_of[item_id] = story_id
         assigned[item_id] = story_id
-    session.execute(
-        update(ItemRow), [{"id": i, "story_id": s} for i, s in assigned.items()]
-    )
+    session.execute(update(ItemRow), [{"id": i, "story_id": s} for i, s in assigned.items()])
     for story_id in set(assigned.values()):
         refresh_story(session, story_id)
     return assigned

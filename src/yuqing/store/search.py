@@ -144,9 +144,7 @@ def index_items(session: Session, rows: Sequence[tuple[int, str, str]]) -> None:
     """Index (item id, match title, match content) rows for search, in the current transaction."""
     if not rows:
         return
-    params = [
-        {"id": i, "title": search_tokens(t), "content": search_tokens(c)} for i, t, c in rows
-    ]
+    params = [{"id": i, "title": search_tokens(t), "content": search_tokens(c)} for i, t, c in rows]
     if session.get_bind().dialect.name == "sqlite":
         session.execute(
             text("INSERT INTO items_fts(rowid, title, content) VALUES (:id, :title, :content)"),
@@ -174,10 +172,7 @@ def unindex_items(session: Session, rows: Iterable[tuple[int, str, str]]) -> Non
                 "INSERT INTO items_fts(items_fts, rowid, title, content) "
                 "VALUES ('delete', :id, :title, :content)"
             ),
-            [
-                {"id": i, "title": search_tokens(t), "content": search_tokens(c)}
-                for i, t, c in rows
-            ],
+            [{"id": i, "title": search_tokens(t), "content": search_tokens(c)} for i, t, c in rows],
         )
     else:
         session.execute(
@@ -185,16 +180,29 @@ def unindex_items(session: Session, rows: Iterable[tuple[int, str, str]]) -> Non
         )
 
 
-def highlight(text_: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
-    """Split `text_` into (segment, is_hit) pieces for the terms, comparing in match form.
+def _fold_aligned(text_: str) -> str:
+    """The match form of `text_` with one character per original character.
 
-    Offsets are found in the match form and mapped back one-to-one, which holds for NFKC,
-    case folding and OpenCC's character conversions of the same length; when the lengths differ
-    the text is returned without hits rather than with wrong ones.
+    Folding a whole string can change its length (NFKC turns "…" into "..."); then each
+    character is folded alone, and one that does not fold to one character becomes a gap.
     """
     folded = to_match_text(text_)
-    if len(folded) != len(text_) or not terms:
-        return [(text_, False)] if text_ else []
+    if len(folded) == len(text_):
+        return folded
+    out = []
+    for char in text_:
+        one = to_match_text(char)
+        out.append(one if len(one) == 1 else "\x00")
+    return "".join(out)
+
+
+def highlight(text_: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
+    """Split `text_` into (segment, is_hit) pieces for the terms, comparing in match form."""
+    if not text_:
+        return []
+    if not terms:
+        return [(text_, False)]
+    folded = _fold_aligned(text_)
     marks = [False] * len(text_)
     for term in terms:
         if not term:

@@ -16,7 +16,9 @@ def _moment(value: str | None, name: str, tz: ZoneInfo) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise InputError(name, f"时间格式无效：{value[:40]!r}，应为 2026-11-03 或 2026-11-03T08:00") from exc
+        raise InputError(
+            name, f"时间格式无效：{value[:40]!r}，应为 2026-11-03 或 2026-11-03T08:00"
+        ) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment
@@ -36,7 +38,9 @@ def item_filter(
     if platform and platform not in Platform.__members__.values():
         raise InputError("platform", f"平台 {platform[:40]!r} 无效，可选：{', '.join(Platform)}")
     if media_tier and media_tier not in MediaTier.__members__.values():
-        raise InputError("media_tier", f"媒体级别 {media_tier[:40]!r} 无效，可选：{', '.join(MediaTier)}")
+        raise InputError(
+            "media_tier", f"媒体级别 {media_tier[:40]!r} 无效，可选：{', '.join(MediaTier)}"
+        )
     until_moment = _moment(until, "until", tz)
     if until and until_moment is not None and len(until) == 10:
         # A bare date as the end means "through that day".

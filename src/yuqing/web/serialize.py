@@ -58,9 +58,7 @@ def item_summary(item: Item, query: SearchQuery | None = None) -> dict[str, Any]
     }
 
 
-def item_detail(
-    item: Item, snapshots: list[MetricSnapshot], story: Story | None
-) -> dict[str, Any]:
+def item_detail(item: Item, snapshots: list[MetricSnapshot], story: Story | None) -> dict[str, Any]:
     data = item_summary(item)
     data.pop("snippet")
     data["content"] = item.content
