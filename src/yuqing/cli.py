@@ -38,7 +38,7 @@ app.add_typer(subjects_app, name="subjects")
 app.add_typer(db_app, name="db")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -53,7 +53,7 @@ def _fail_cleanly(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except YuqingError as exc:
-            err.print(f"[red]错误：{exc}[/red]")
+            err.print(f"[red]错误：{escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
 
     return wrapper

@@ -230,7 +230,7 @@ def test_xlsx_without_content_column_or_not_a_workbook(tmp_path: Path) -> None:
         records(path)
     fake = tmp_path / "fake.xlsx"
     fake.write_text("标题,正文\n", encoding="utf-8")
-    with pytest.raises(InputError, match="不是有效的 .xlsx 文件"):
+    with pytest.raises(InputError, match=re.escape("不是有效的 .xlsx 文件")):
         records(fake)
 
 
@@ -381,7 +381,7 @@ def test_csv_text_after_closing_quote(tmp_path: Path) -> None:
 def test_csv_without_content_column(tmp_path: Path) -> None:
     path = tmp_path / "no-content.csv"
     path.write_text("标题,作者\n甲,乙\n", encoding="utf-8")
-    with pytest.raises(InputError, match="表头中没有正文列.*表头为：标题、作者"):
+    with pytest.raises(InputError, match=r"表头中没有正文列.*表头为：标题、作者"):
         records(path)
 
 
@@ -412,7 +412,7 @@ def test_broken_json_array_keeps_what_came_before(tmp_path: Path) -> None:
 def test_json_file_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lines = tmp_path / "lines.json"
     lines.write_text('{"content": "一"}\n{"content": "二"}\n', encoding="utf-8")
-    with pytest.raises(InputError, match="请把扩展名改为 .jsonl"):
+    with pytest.raises(InputError, match=re.escape("请把扩展名改为 .jsonl")):
         records(lines)
     empty = tmp_path / "empty.json"
     empty.write_text(" \n", encoding="utf-8")
@@ -428,7 +428,7 @@ def test_json_file_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="不支持的文件类型 “.txt”，支持 .jsonl .json .csv"):
+    with pytest.raises(InputError, match=re.escape("不支持的文件类型 “.txt”，支持 .jsonl .json .csv .tsv .xlsx")):
         read_records(tmp_path / "a.txt")
     with pytest.raises(InputError, match="文件不存在"):
         read_records(tmp_path / "missing.jsonl")
@@ -601,7 +601,7 @@ def test_encoding_guess_tolerates_a_few_bad_lines() -> None:
 
 # Round trip and scale.
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=30)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=30)
 _SHORT = _TEXT.map(str.strip).filter(bool)
 _RECORD = st.fixed_dictionaries(
     {"content": _TEXT.filter(lambda s: s.strip() and "<" not in s)},
@@ -657,17 +657,17 @@ def test_jsonl_reading_holds_constant_memory(tmp_path: Path) -> None:
     path = tmp_path / "many.jsonl"
     line = orjson.dumps({**ROWS[0], "content": "正文" * 100}) + b"\n"
     with path.open("wb") as f:
-        for _ in range(50_000):
+        for _ in range(20_000):
             f.write(line)
-    assert path.stat().st_size > 20 << 20
+    assert path.stat().st_size > 12 << 20
     tracemalloc.start()
     try:
         count = sum(1 for r in read_records(path) if isinstance(r, RawItem))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert count == 50_000
-    assert peak < 3 << 20  # the 1 MB encoding sample and a few lines, not the 30 MB file
+    assert count == 20_000
+    assert peak < 3 << 20  # the 1 MB encoding sample and a few lines, not the whole file
 
 
 def test_dates_from_xlsx_date_cells_are_beijing_midnight() -> None:

@@ -146,7 +146,7 @@ def assign_stories(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[i
     if not pairs:
         return {}
     stmt = select(ItemRow.id, ItemRow.story_id).where(ItemRow.id.in_({s for _, s in pairs}))
-    story_of: dict[int, int | None] = dict(session.execute(stmt).tuples().all())
+    story_of: dict[int, int | None] = {row[0]: row[1] for row in session.execute(stmt)}
     assigned: dict[int, int] = {}
     for item_id, similar_id in pairs:
         story_id = story_of.get(similar_id)
