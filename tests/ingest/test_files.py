@@ -428,7 +428,8 @@ def test_json_file_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=re.escape("不支持的文件类型 “.txt”，支持 .jsonl .json .csv .tsv .xlsx")):
+    supported = "不支持的文件类型 “.txt”，支持 .jsonl .json .csv .tsv .xlsx"
+    with pytest.raises(InputError, match=re.escape(supported)):
         read_records(tmp_path / "a.txt")
     with pytest.raises(InputError, match="文件不存在"):
         read_records(tmp_path / "missing.jsonl")

@@ -19,7 +19,7 @@ from yuqing.pipeline.normalize import (
     content_hash,
     normalize_whitespace,
 )
-from yuqing.pipeline.text import to_match_text
+from yuqing.domain.text import to_match_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 3, 4, 0, tzinfo=UTC)

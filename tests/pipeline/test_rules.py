@@ -26,7 +26,7 @@ from yuqing.pipeline.rules import (
     requirements,
     terms,
 )
-from yuqing.pipeline.text import to_match_text
+from yuqing.domain.text import to_match_text
 
 a, b, c, d = Term("a"), Term("b"), Term("c"), Term("d")
 

@@ -3,6 +3,7 @@
 from yuqing.domain.enums import GradeCode, MediaTier, Platform, UnitLevel
 from yuqing.domain.items import Item, MatchSpan, Metrics, RawItem, SubjectMatch
 from yuqing.domain.subjects import SubjectSpec
+from yuqing.domain.text import to_match_text, to_simplified
 
 __all__ = [
     "GradeCode",
@@ -15,4 +16,6 @@ __all__ = [
     "SubjectMatch",
     "SubjectSpec",
     "UnitLevel",
+    "to_match_text",
+    "to_simplified",
 ]

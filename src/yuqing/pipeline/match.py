@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import ahocorasick_rs
 
 from yuqing.domain import MatchSpan, SubjectMatch, SubjectSpec
+from yuqing.domain.text import to_match_text
 from yuqing.errors import ConfigError, RuleSyntaxError
 from yuqing.pipeline.base import Batch
 from yuqing.pipeline.rules import (
@@ -22,7 +23,6 @@ from yuqing.pipeline.rules import (
     requirements,
     terms,
 )
-from yuqing.pipeline.text import to_match_text
 
 
 class SubjectMatcher:

@@ -2,7 +2,7 @@
 
 Every later stage (dedupe, match, grade, store) relies on what this stage guarantees: content
 is non-empty plain text within the configured length, `match_*` fields are the folded forms
-of `pipeline.text`, times are aware UTC, and a bad record is an `ItemError`, never a crash.
+of `domain.text`, times are aware UTC, and a bad record is an `ItemError`, never a crash.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from hashlib import blake2b
 from zoneinfo import ZoneInfo
 
 from yuqing.domain import Item, Metrics, RawItem
+from yuqing.domain.text import to_match_text
 from yuqing.pipeline.base import Batch, ItemError
 from yuqing.pipeline.dates import parse_published
 from yuqing.pipeline.html import html_to_text, looks_like_html
-from yuqing.pipeline.text import to_match_text
 from yuqing.pipeline.urls import canonicalize_url, url_host
 
 MAX_TITLE_CHARS = 1000

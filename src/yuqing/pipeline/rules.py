@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from yuqing.domain.text import to_match_text
 from yuqing.errors import RuleSyntaxError
-from yuqing.pipeline.text import to_match_text
 
 MAX_RULE_LENGTH = 2000
 MAX_DEPTH = 50

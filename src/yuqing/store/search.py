@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Integer, column, select, table, text
 from sqlalchemy.orm import Session
 
+from yuqing.domain.text import to_match_text
 from yuqing.errors import InputError
-from yuqing.pipeline.text import to_match_text
 
 _RUNS = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)|([0-9a-z]+)")
 _QUERY_TERMS = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')

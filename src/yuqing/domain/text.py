@@ -1,5 +1,7 @@
 """The one text form used for matching, hashing and search: NFKC, case-folded, simplified.
 
+Pure functions, no I/O: every layer (pipeline, store search, web highlighting) uses them.
+
 Every term a user types (subject names, rules, search queries) and every item text passes
 through `to_match_text`, so 「臺灣銀行」, 「台湾银行」 and full-width 「ＡＴＭ」 meet.
 """
