@@ -443,17 +443,24 @@ def run_pipeline(
         pipeline = Pipeline(db, settings, subjects, now=lambda: NOW)
         setup = time.perf_counter() - began
         done = 0
+        batch_seconds: list[float] = []
+        last = time.perf_counter()
 
         def progress(k: int) -> None:
-            nonlocal done
+            nonlocal done, last
+            now = time.perf_counter()
+            batch_seconds.append(now - last)
+            last = now
             done += k
             if done % (batch_size * 10) < k or done == len(data.items):
                 print(f"  … {done:,} / {len(data.items):,}", file=sys.stderr, flush=True)
 
         rss_before = psutil.Process().memory_info().rss
-        began = time.perf_counter()
+        cpu_began = time.process_time()
+        began = last = time.perf_counter()
         report = pipeline.run(data.items, progress)
         wall = time.perf_counter() - began
+        cpu = time.process_time() - cpu_began
         rss_after = psutil.Process().memory_info().rss
         counts = db_counts(db, data)
     finally:
@@ -462,7 +469,9 @@ def run_pipeline(
     return {
         "setup_seconds": setup,
         "seconds": wall,
+        "cpu_seconds": cpu,
         "report_seconds": report.seconds,
+        "batch_seconds": [round(x, 4) for x in batch_seconds],
         "stage_seconds": dict(report.stage_seconds),
         "read": report.read,
         "imported": report.counts.imported,
@@ -551,9 +560,18 @@ def summarize(args: argparse.Namespace, result: dict[str, Any]) -> dict[str, Any
     docs_s = n / total
     floor_s = n / result["storage_floor_seconds"]
     json_s = n / result["json_decode_seconds"]
+    batches = run["batch_seconds"]
+    tenth = max(1, len(batches) // 10)
+    sizes = [min(result["batch_size"], n - start) for start in range(0, n, result["batch_size"])]
     return {
         "stages": stages,
         "end_to_end_docs_per_second": round(docs_s, 1),
+        "cpu_docs_per_second": round(n / run["cpu_seconds"], 1),
+        "cpu_share_of_wall": round(run["cpu_seconds"] / total, 3),
+        # Does ingest slow down as the database grows? Items per second of the first and the
+        # last tenth of the batches (a batch is `batch_size` records, duplicates included).
+        "first_tenth_docs_per_second": round(sum(sizes[:tenth]) / sum(batches[:tenth])),
+        "last_tenth_docs_per_second": round(sum(sizes[-tenth:]) / sum(batches[-tenth:])),
         "storage_floor_docs_per_second": round(floor_s),
         "json_loads_docs_per_second": round(json_s),
         "ratio_to_storage_floor": round(docs_s / floor_s, 5),
@@ -598,6 +616,14 @@ def print_report(console: Console, result: dict[str, Any]) -> None:
             "end to end",
             f"{s['end_to_end_docs_per_second']:,.0f} docs/s ({verdict} target "
             f"{s['target_docs_per_second']:,.0f})",
+        ),
+        (
+            "end to end on CPU time (CPU / wall)",
+            f"{s['cpu_docs_per_second']:,.0f} docs/s ({s['cpu_share_of_wall']:.0%})",
+        ),
+        (
+            "first / last tenth of batches",
+            f"{s['first_tenth_docs_per_second']:,} / {s['last_tenth_docs_per_second']:,} docs/s",
         ),
         ("storage floor (executemany)", f"{s['storage_floor_docs_per_second']:,} docs/s"),
         (

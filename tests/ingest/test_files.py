@@ -244,8 +244,10 @@ def test_hostile_jsonl_fixture() -> None:
     assert [r.origin for r in items(result)] == [f"{path}:1", f"{path}:11"]
     errors = errors_by_line(result)
     assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9]  # blank lines 2 and 10 are skipped silently
-    assert errors[3].startswith("JSON 格式错误：数据不完整")
-    assert "第 31 列" in errors[3]  # the end of the 30-character line
+    # Column 31 is the end of the 30-character line, where the closing brace is missing.
+    assert errors[3] == (
+        "JSON 格式错误：内容不完整，可能缺少右括号或引号（第 31 列；unexpected end of data）"
+    )
     assert errors[4] == "不是 JSON 对象（是数组）"
     assert errors[5] == "缺少字段 content（正文）"
     assert errors[6].startswith("字段 platform 的值 'foo' 无效，可选：news, forum, tieba")
@@ -406,7 +408,16 @@ def test_broken_json_array_keeps_what_came_before(tmp_path: Path) -> None:
     result = records(path)
     assert [r.content for r in items(result)] == ["一"]
     assert list(errors_by_line(result)) == [4]
-    assert "此后的记录无法读取" in errors_by_line(result)[4]
+    assert errors_by_line(result)[4].startswith("JSON 格式错误：文件在此处结束，内容不完整")
+    assert errors_by_line(result)[4].endswith("此后的记录无法读取")
+
+
+def test_json_array_syntax_error_in_the_middle(tmp_path: Path) -> None:
+    path = tmp_path / "middle.json"
+    path.write_text('[\n{"content": "一"},\n{"content" "二"},\n{"content": "三"}\n]', "utf-8")
+    result = records(path)
+    assert [r.content for r in items(result)] == ["一"]
+    assert errors_by_line(result)[3].startswith("JSON 格式错误：键后缺少冒号（第 12 列")
 
 
 def test_json_file_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

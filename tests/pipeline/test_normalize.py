@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from yuqing.domain import Metrics, RawItem
 from yuqing.domain.enums import MediaTier, Platform
+from yuqing.domain.text import to_match_text
 from yuqing.pipeline.base import Batch, ItemError
 from yuqing.pipeline.normalize import (
     MAX_AUTHOR_CHARS,
@@ -19,7 +20,6 @@ from yuqing.pipeline.normalize import (
     content_hash,
     normalize_whitespace,
 )
-from yuqing.domain.text import to_match_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 3, 4, 0, tzinfo=UTC)

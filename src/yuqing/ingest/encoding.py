@@ -78,9 +78,11 @@ def detect_sample(sample: bytes, *, complete: bool) -> Encoding:
     lines = sample.split(b"\n")
     if not complete and len(lines) > 1:
         lines.pop()  # may end inside a character
-    wide = [line for line in lines if not line.isascii()]
+    non_ascii = [line for line in lines if not line.isascii()]
+    if not non_ascii:  # the only bad bytes were in the cut-off last line
+        return Encoding("utf-8")
     for name in ("utf-8", "gb18030"):
-        if 2 * sum(_decodes(line, name) for line in wide) > len(wide):
+        if 2 * sum(_decodes(line, name) for line in non_ascii) > len(non_ascii):
             return Encoding(name)
     best = charset_normalizer.from_bytes(sample).best()
     return Encoding(best.encoding if best is not None else "utf-8")

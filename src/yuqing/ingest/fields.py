@@ -7,12 +7,11 @@ with an error that names the field and the bad value.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
 from typing import TypeVar
 
 from yuqing.domain import MediaTier, Metrics, Platform, RawItem
@@ -21,7 +20,7 @@ from yuqing.errors import InputError
 # China has kept UTC+8 without daylight saving since 1991, so a fixed offset equals Asia/Shanghai.
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-METRIC_FIELDS = ("views", "reposts", "comments", "likes")
+METRIC_FIELDS = tuple(f.name for f in dataclasses.fields(Metrics))  # views, reposts, …
 _METRIC_SET = frozenset(METRIC_FIELDS)
 
 # Every accepted column name (compared stripped and lower-cased) → the field it fills.
@@ -115,7 +114,13 @@ FIELD_LIMITS: dict[str, int] = {
 }
 
 _HTML = re.compile(r"<(?:p|div|br|span|a|img|script|style|table|li|h[1-6])\b", re.IGNORECASE)
-_COUNT = re.compile(r"(\d+(?:\.\d+)?)([万wW亿千kK]?)\+?")
+_COUNT = re.compile(r"(\d+)(?:\.(\d+))?([万wW亿千kK]?)\+?", re.ASCII)
+# Full-width digits and signs → ASCII; thousands separators and spaces dropped.
+_COUNT_FOLD = str.maketrans(
+    {chr(0xFF10 + i): str(i) for i in range(10)}
+    | {"．": ".", "＋": "+", "ｗ": "w", "Ｗ": "W", "ｋ": "k", "Ｋ": "K"}
+    | dict.fromkeys([",", "，", " ", "\u3000", "_"])
+)
 _UNITS = {"": 1, "万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "千": 1000}
 _UNITS |= {"k": 1000, "K": 1000}
 _MAX_COUNT = 2**63 - 1  # what a database BIGINT holds
@@ -235,6 +240,8 @@ def _discovered(value: object) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return _aware(value)
+    if isinstance(value, str) and not value.strip():
+        return None
     text = _short("discovered_at", value) if isinstance(value, str) else None
     if text is None:
         raise _FieldError(f"字段 discovered_at 应为 ISO 8601 时间字符串，实际为 {_show(value)}")
@@ -255,25 +262,26 @@ def _aware(moment: datetime) -> datetime:
 def _metrics(fields: dict[str, object]) -> Metrics:
     """Counters from a `metrics` object, completed by flat columns (views, 阅读量, …)."""
     nested = fields.get("metrics")
-    counts: dict[str, object] = {}
-    if nested is not None:
-        if not isinstance(nested, dict):
-            raise _FieldError(f"字段 metrics 应为对象，实际为 {_show(nested)}")
-        for key, value in nested.items():
-            name = key if key in _METRIC_SET else FIELD_ALIASES.get(str(key).strip().lower())
-            if name in _METRIC_SET and value is not None and value != "":
-                counts.setdefault(name, value)
-    for name in METRIC_FIELDS:
-        if name in fields:
-            counts.setdefault(name, fields[name])
-    if not counts:
-        return Metrics()
-    return Metrics(
-        **{
-            name: value if type(value) is int and 0 <= value <= _MAX_COUNT else _count(name, value)
-            for name, value in counts.items()
+    if nested is None:
+        nested = {}
+    elif not isinstance(nested, dict):
+        raise _FieldError(f"字段 metrics 应为对象，实际为 {_show(nested)}")
+    elif not nested.keys() <= _METRIC_SET:
+        nested = {
+            name: value
+            for key, value in nested.items()
+            if (name := FIELD_ALIASES.get(str(key).strip().lower())) in _METRIC_SET
         }
-    )
+    values: list[int | None] = []
+    for name in METRIC_FIELDS:
+        value = nested.get(name)
+        if value is None or value == "":
+            value = fields.get(name)
+        if value is None or (type(value) is int and 0 <= value <= _MAX_COUNT):
+            values.append(value)
+        else:
+            values.append(_count(name, value))
+    return Metrics(*values)
 
 
 def parse_count(value: object) -> int:
@@ -303,17 +311,19 @@ def _parse_count_slowly(value: object) -> int:
         return int(value)
     if not isinstance(value, str):
         raise ValueError(value)
-    text = value if value.isascii() else unicodedata.normalize("NFKC", value)
-    match = _COUNT.fullmatch(text.replace(",", "").replace(" ", "").replace("_", ""))
+    match = _COUNT.fullmatch(value.translate(_COUNT_FOLD))
     if match is None:
         raise ValueError(value)
-    digits, unit = match.groups()
-    number = Decimal(digits) * _UNITS[unit]
-    if unit:
-        number = number.to_integral_value()  # "1.23456万" is an estimate anyway
-    elif number != number.to_integral_value():
-        raise ValueError(value)
-    return int(number)
+    whole, fraction, unit = match.groups()
+    scale = _UNITS[unit]
+    number = int(whole) * scale
+    if fraction:
+        if not unit and fraction.strip("0"):
+            raise ValueError(value)
+        # Integer arithmetic, so "1.2万" is exactly 12000; "1.23456万" rounds to 12346.
+        quotient, remainder = divmod(int(fraction) * scale, 10 ** len(fraction))
+        number += quotient + (2 * remainder >= 10 ** len(fraction))
+    return number
 
 
 def _count(name: str, value: object) -> int:

@@ -50,15 +50,22 @@ _FORMATS = {
     ".xlsx": "xlsx",
 }
 _JSON_KINDS = {list: "数组", str: "字符串", int: "数字", float: "数字", bool: "布尔值"}
-_JSON_MESSAGES = {
-    "unexpected end of data": "数据不完整",
-    "unexpected character": "意外的字符",
-    "trailing characters": "对象后有多余字符",
-    "trailing comma": "多余的逗号",
-    "invalid escape": "无效的转义",
-    "control character": "字符串中有控制字符",
-    "Expecting": "语法错误",
-}
+# Parser messages (orjson for lines, the json module for arrays) → words for users; first match.
+_JSON_MESSAGES = (
+    ("end of data", "内容不完整，可能缺少右括号或引号"),
+    ("Unterminated string", "字符串缺少结束引号"),
+    ("trailing comma", "多余的逗号"),
+    ("escape", "无效的转义符"),
+    ("control character", "字符串中有未转义的控制字符"),
+    ("content after document", "对象结束后还有内容"),
+    ("Extra data", "对象结束后还有内容"),
+    ("':'", "键后缺少冒号"),
+    ("string key", "键名应为双引号字符串"),
+    ("property name", "键名应为双引号字符串"),
+    ("','", "缺少逗号"),
+    ("literal", "无效的值"),
+    ("value", "缺少值或值无效"),
+)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
@@ -76,8 +83,9 @@ def read_records(
 ) -> Iterator[RawItem | RowError]:
     """Yield a RawItem or a RowError per record of `path`, by extension (.jsonl .json .csv …).
 
-    Checks that happen before the first record (type, existence, encoding, header) raise
-    InputError at once. Records without `discovered_at` get the `discovered_at` argument.
+    An unknown type, a missing or unreadable file and an oversized .json raise InputError at
+    once; a table without a content column or a broken .xlsx raises when iteration starts.
+    Records without their own `discovered_at` get the argument (naive means Beijing time).
     """
     kind = _FORMATS.get(path.suffix.lower())
     if kind is None:
@@ -170,7 +178,9 @@ def _json(
         try:
             record, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            message = f"JSON 格式错误：{exc.msg}（第 {exc.colno} 列），此后的记录无法读取"
+            at_end = not text[exc.pos :].strip()  # a truncated export, the usual case
+            reason = "文件在此处结束，内容不完整" if at_end else _json_reason(exc.msg)
+            message = f"JSON 格式错误：{reason}（第 {exc.colno} 列；{exc.msg}），此后的记录无法读取"
             yield RowError(f"{name}:{exc.lineno}", exc.lineno, message)
             return
         yield _convert(record, f"{name}:{number}", number, max_field_chars, discovered_at)
@@ -227,8 +237,11 @@ def _json_problem(
             orjson.loads(data.rstrip())
         except orjson.JSONDecodeError as inner:
             exc = inner
-    reason = next((zh for en, zh in _JSON_MESSAGES.items() if exc.msg.startswith(en)), "语法错误")
-    return f"JSON 格式错误：{reason}（{exc.msg}，第 {exc.colno} 列）"
+    return f"JSON 格式错误：{_json_reason(exc.msg)}（第 {exc.colno} 列；{exc.msg}）"
+
+
+def _json_reason(message: str) -> str:
+    return next((zh for en, zh in _JSON_MESSAGES if en in message), "语法错误")
 
 
 def _line_problem(data: bytes, exc: UnicodeDecodeError, number: int, encoding: Encoding) -> str:
