@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from yuqing.domain import Item, MatchSpan, Metrics, RawItem, SubjectMatch, SubjectSpec
 from yuqing.domain.enums import MediaTier, Platform
+from yuqing.domain.text import to_match_text
 from yuqing.errors import ConfigError, RuleSyntaxError
 from yuqing.pipeline.base import Batch
 from yuqing.pipeline.match import Match, SubjectMatcher
 from yuqing.pipeline.rules import Node, evaluate, parse_rule, terms
-from yuqing.domain.text import to_match_text
 
 SPEC_RULE = "(农商行 | 农信社) & (挤兑 | 取不出) & !招聘"
 

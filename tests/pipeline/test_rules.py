@@ -9,6 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from yuqing.domain.text import to_match_text
 from yuqing.errors import ConfigError, RuleSyntaxError
 from yuqing.pipeline.rules import (
     MAX_DEPTH,
@@ -26,7 +27,6 @@ from yuqing.pipeline.rules import (
     requirements,
     terms,
 )
-from yuqing.domain.text import to_match_text
 
 a, b, c, d = Term("a"), Term("b"), Term("c"), Term("d")
 

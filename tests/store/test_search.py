@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yuqing.errors import InputError
 from yuqing.domain.text import to_match_text
+from yuqing.errors import InputError
 from yuqing.store import search
 from yuqing.store.browse import ItemFilter, list_items
 from yuqing.store.db import Database
