@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,20 +94,28 @@ _TITLED = {
 # --------------------------------------------------------------------------- data set
 
 
-def load_texts(data_dir: Path) -> list[str]:
-    """Every usable text of the corpora, stripped and de-duplicated, in file order."""
-    texts: list[str] = []
+def load_texts(data_dir: Path) -> dict[str, list[str]]:
+    """Every usable text of the corpora by source, stripped and de-duplicated, in file order."""
     sentiment, rumor, offensive = data_dir / "sentiment", data_dir / "rumor", data_dir / "offensive"
+    sources: dict[str, list[str]] = {"weibo": [], "rumor": [], "cold": [], "reviews": []}
     for path in sorted(sentiment.glob("smp2020_*.json")):
-        texts.extend(row["content"] for row in json.loads(path.read_text(encoding="utf-8")))
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        sources["weibo"].extend(row["content"] for row in rows)
     with (rumor / "weibo_rumor_train.jsonl").open(encoding="utf-8") as f:
-        texts.extend(json.loads(line)["text"] for line in f if line.strip())
+        sources["rumor"].extend(json.loads(line)["text"] for line in f if line.strip())
     for path in sorted(offensive.glob("cold_*.csv")):
-        texts.extend(_csv_column(path, "TEXT"))
+        sources["cold"].extend(_csv_column(path, "TEXT"))
     for path in sorted(sentiment.glob("*.csv")):
-        texts.extend(_csv_column(path, "review"))
-    cleaned = (" ".join(t.split()) for t in texts if isinstance(t, str))
-    return list(dict.fromkeys(t for t in cleaned if t))
+        sources["reviews"].extend(_csv_column(path, "review"))
+    seen: set[str] = set()
+    out: dict[str, list[str]] = {name: [] for name in sources}
+    for name, texts in sources.items():
+        for raw in texts:
+            t = " ".join(raw.split()) if isinstance(raw, str) else ""
+            if t and t not in seen:
+                seen.add(t)
+                out[name].append(t)
+    return out
 
 
 def _csv_column(path: Path, column: str) -> list[str]:
@@ -116,22 +124,25 @@ def _csv_column(path: Path, column: str) -> list[str]:
 
 
 class TextStream:
-    """Neighbouring texts of a shuffled pool, concatenated to a wanted length.
+    """Neighbouring texts of one source at a time, concatenated to a wanted length.
 
-    The pool (6.5 M characters) is smaller than 100,000 items need, so it is walked several
-    times, reshuffled before each pass: a text recurs in a few items, each time among other
-    neighbours, as a quoted post does in real feeds.
+    The pool (121k texts, 6.5 M characters) is smaller than 100,000 items need, so it is
+    walked several times; before each pass every source is reshuffled (sources stay apart,
+    so an item is Weibo posts or reviews, not a mix). A text thus recurs in a few items,
+    each time among other neighbours, as a quoted post does in real feeds.
     """
 
-    def __init__(self, texts: Sequence[str], rng: random.Random) -> None:
-        self._pool = list(texts)
+    def __init__(self, sources: dict[str, list[str]], rng: random.Random) -> None:
+        self._sources = [list(texts) for texts in sources.values()]
         self._rng = rng
-        self._rng.shuffle(self._pool)
+        self._pool: list[str] = []
         self._cursor = 0
 
     def next_text(self) -> str:
         if self._cursor == len(self._pool):
-            self._rng.shuffle(self._pool)
+            for texts in self._sources:
+                self._rng.shuffle(texts)
+            self._pool = [t for texts in self._sources for t in texts]
             self._cursor = 0
         text = self._pool[self._cursor]
         self._cursor += 1
@@ -156,9 +167,9 @@ class Dataset:
     near_copies: list[tuple[int, int, str]] = field(default_factory=list)  # (+ kind)
 
 
-def build_items(texts: Sequence[str], n: int, rng: random.Random) -> Dataset:
+def build_items(sources: dict[str, list[str]], n: int, rng: random.Random) -> Dataset:
     """N items: ~85 % fresh, ~5 % exact re-sightings, ~10 % near-copies of earlier items."""
-    stream = TextStream(texts, rng)
+    stream = TextStream(sources, rng)
     platforms = list(Platform)
     tiers = list(MediaTier)
     data = Dataset(items=[])
@@ -258,8 +269,8 @@ def build_subjects(texts: Sequence[str], terms: int, rng: random.Random) -> list
 
     Plain terms are CJK runs of 2–6 characters sliced at random from the texts, kept only when
     they occur in at most 0.01 % of a sample of 20,000 texts: a monitored name is rarely a
-    common phrase. Items then mention ~1.2 distinct terms each and ~60 % of them match a
-    subject, like a feed already filtered by the crawler's keywords. Rule subjects are
+    common phrase. About 70 % of items then match a subject, ~1.5 matches per item, like a
+    feed already filtered by the crawler's keywords. Rule subjects are
     `(A | B) & C & !D` with A, B, C bigrams in 0.2–2 % of the sample texts, so rules are
     evaluated often but hold seldom, and D a rare term.
     """
@@ -367,8 +378,15 @@ def time_json_decode(lines: Sequence[str]) -> float:
     return time.perf_counter() - started
 
 
-def median_of(runs: int, measure: Callable[[], float]) -> float:
-    return statistics.median(measure() for _ in range(runs))
+def time_references(
+    items: Sequence[RawItem], runs: int, batch_size: int, directory: Path
+) -> tuple[list[float], list[float]]:
+    """Seconds of `runs` storage-floor runs and `runs` json.loads passes over the items."""
+    lines = serialize(items)
+    gc.collect()
+    floor = [time_storage_floor(items, batch_size, directory) for _ in range(runs)]
+    decode = [time_json_decode(lines) for _ in range(runs)]
+    return floor, decode
 
 
 # --------------------------------------------------------------------------- pipeline run
@@ -499,6 +517,7 @@ def machine_info() -> dict[str, Any]:
                 break
     except OSError:
         pass
+    usable: int | None
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -671,11 +690,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=1000, help="items per batch (1000)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled data directory")
-    parser.add_argument("--reference-runs", type=int, default=3, help="median over this many")
+    parser.add_argument(
+        "--reference-runs",
+        type=int,
+        default=3,
+        help="runs of each reference before and after the pipeline; their median is used (3)",
+    )
     args = parser.parse_args(argv)
-    if args.n < 1 or args.terms < RULE_SUBJECTS * TERMS_PER_RULE or args.batch_size < 1:
+    if (
+        min(args.n, args.batch_size, args.reference_runs) < 1
+        or args.terms < RULE_SUBJECTS * TERMS_PER_RULE
+    ):
         parser.error(
-            f"--n and --batch-size must be ≥ 1, --terms ≥ {RULE_SUBJECTS * TERMS_PER_RULE}"
+            f"--n, --batch-size and --reference-runs must be ≥ 1, "
+            f"--terms ≥ {RULE_SUBJECTS * TERMS_PER_RULE}"
         )
     return args
 
@@ -690,31 +718,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     began = time.perf_counter()
     rng = random.Random(SEED)
-    texts = load_texts(data_dir)
-    data = build_items(texts, args.n, rng)
+    sources = load_texts(data_dir)
+    texts = [t for source in sources.values() for t in source]
+    data = build_items(sources, args.n, rng)
     subjects = build_subjects(texts, args.terms, rng)
     term_count = SubjectMatcher(subjects).term_count
-    lines = serialize(data.items)
     err.print(
         f"built {len(data.items):,} items from {len(texts):,} texts, {len(subjects):,} subjects "
         f"({term_count:,} terms) in {time.perf_counter() - began:.1f} s"
     )
-    rss_after_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_rss_after_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-") as tmp:
         directory = Path(tmp)
-        gc.collect()
-        floor = median_of(
-            args.reference_runs, lambda: time_storage_floor(data.items, args.batch_size, directory)
-        )
-        decode = median_of(args.reference_runs, lambda: time_json_decode(lines))
-        lines.clear()
+        # References before and after the pipeline run: the machine's speed drifts over
+        # minutes, and the medians of both sides are what the run is compared with.
+        floor, decode = time_references(data.items, args.reference_runs, args.batch_size, directory)
         err.print(
-            f"references: floor {args.n / floor:,.0f} docs/s, json {args.n / decode:,.0f} docs/s"
+            f"references: floor {args.n / statistics.median(floor):,.0f} docs/s, "
+            f"json {args.n / statistics.median(decode):,.0f} docs/s"
         )
         gc.collect()
         err.print("running the pipeline …")
         pipeline = run_pipeline(data, subjects, args.batch_size, directory)
+        floor_after, decode_after = time_references(
+            data.items, args.reference_runs, args.batch_size, directory
+        )
 
     result: dict[str, Any] = {
         "benchmark": "ingest",
@@ -734,11 +763,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             "near_copies": len(data.near_copies),
             "near_copy_kinds": dict(Counter(kind for _, _, kind in data.near_copies)),
         },
-        "storage_floor_seconds": floor,
-        "json_decode_seconds": decode,
+        "storage_floor_seconds": statistics.median(floor + floor_after),
+        "json_decode_seconds": statistics.median(decode + decode_after),
+        "reference_runs_seconds": {
+            "storage_floor_before": floor,
+            "storage_floor_after": floor_after,
+            "json_loads_before": decode,
+            "json_loads_after": decode_after,
+        },
         "pipeline": pipeline,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "peak_rss_mb_before_pipeline": rss_after_build,
+        "peak_rss_mb_after_build": peak_rss_after_build,
     }
     result["summary"] = summarize(args, result)
     print_report(console, result)
