@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, insert, or_, select, update
@@ -46,6 +46,26 @@ def _metric_values(metrics: Metrics) -> dict[str, int | None]:
     return metrics.as_dict()
 
 
+def _insert_returning_ids(session: Session, rows: Sequence[Mapping[str, object]]) -> list[int]:
+    """Insert rows and return their ids in order.
+
+    SQLite cannot batch `INSERT … RETURNING` with ordered results, so SQLAlchemy would send one
+    statement per row; there the ids are assigned inside the write transaction instead (a
+    concurrent writer makes the transaction fail, never mislabels a row). PostgreSQL batches
+    RETURNING with order preserved.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return list(
+            session.scalars(
+                insert(ItemRow).returning(ItemRow.id, sort_by_parameter_order=True), rows
+            ).all()
+        )
+    first = (session.scalar(select(func.max(ItemRow.id))) or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    session.execute(insert(ItemRow), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
+
+
 def insert_items(session: Session, items: Sequence[Item]) -> None:
     """Insert new items with their matches, first metric snapshot and search index; sets ids."""
     if not items:
@@ -75,9 +95,7 @@ def insert_items(session: Session, items: Sequence[Item]) -> None:
         }
         for i in items
     ]
-    ids = session.scalars(
-        insert(ItemRow).returning(ItemRow.id, sort_by_parameter_order=True), rows
-    ).all()
+    ids = _insert_returning_ids(session, rows)
     for item, item_id in zip(items, ids, strict=True):
         item.id = item_id
     matches = [
