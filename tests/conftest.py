@@ -72,15 +72,25 @@ def _drop_postgres(name: str) -> None:
     admin.dispose()
 
 
+def _copy_template(tmp_path: Path, template: Path) -> str:
+    path = tmp_path / "yuqing.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+def _open(url: str) -> Iterator[Database]:
+    database = open_database(url)
+    yield database
+    database.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 ) -> Iterator[str]:
     """A fresh migrated database, once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
-        path = tmp_path / "yuqing.db"
-        shutil.copyfile(sqlite_template, path)
-        yield f"sqlite:///{path}"
+        yield _copy_template(tmp_path, sqlite_template)
         return
     template = request.getfixturevalue("postgres_template")
     name, url = _fresh_postgres(template)
@@ -91,9 +101,7 @@ def database_url(
 @pytest.fixture
 def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     """A fresh migrated SQLite database (for tests that are not about storage)."""
-    path = tmp_path / "yuqing.db"
-    shutil.copyfile(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return _copy_template(tmp_path, sqlite_template)
 
 
 @pytest.fixture
@@ -103,9 +111,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
-    database = open_database(settings.resolved_database_url)
-    yield database
-    database.dispose()
+    yield from _open(settings.resolved_database_url)
 
 
 @pytest.fixture
@@ -115,6 +121,4 @@ def sqlite_settings(tmp_path: Path, sqlite_url: str) -> Settings:
 
 @pytest.fixture
 def sqlite_db(sqlite_settings: Settings) -> Iterator[Database]:
-    database = open_database(sqlite_settings.resolved_database_url)
-    yield database
-    database.dispose()
+    yield from _open(sqlite_settings.resolved_database_url)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -23,6 +23,9 @@ from rich.table import Table
 
 from yuqing.errors import YuqingError
 from yuqing.settings import Settings
+
+if TYPE_CHECKING:
+    from yuqing.store.db import Database
 
 app = typer.Typer(
     help="Yuqing 舆情：舆情监测、分级、报告与处置。",
@@ -67,7 +70,7 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _database(settings: Settings) -> Any:
+def _database(settings: Settings) -> Database:
     from yuqing.store.db import open_database
 
     return open_database(settings.resolved_database_url)
@@ -254,18 +257,6 @@ def subjects_list(json: JsonOpt = False) -> None:
     out.print(table)
 
 
-def _parse_day(value: str | None, tz: ZoneInfo, option: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise YuqingError(
-            f"{option} 的值 {value!r} 不是日期，请写成 2026-11-03 或 2026-11-03T08:00"
-        ) from exc
-    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
-
-
 @app.command()
 @_fail_cleanly
 def search(
@@ -275,23 +266,25 @@ def search(
     platform: Annotated[str | None, typer.Option(help="平台代码，如 weibo、news。")] = None,
     subject: Annotated[int | None, typer.Option(help="主题 ID。")] = None,
     since: Annotated[str | None, typer.Option(help="起始时间（含），如 2026-11-01。")] = None,
-    until: Annotated[str | None, typer.Option(help="截止时间（不含）。")] = None,
+    until: Annotated[str | None, typer.Option(help="截止时间；只写日期时含当天。")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="最多显示条数。")] = 20,
     page: Annotated[int, typer.Option(min=1, help="页码。")] = 1,
     json: JsonOpt = False,
 ) -> None:
     """全文检索已入库条目（能找到一两个字的中文词），可按平台、主题、时间筛选。"""
-    from yuqing.store.browse import ItemFilter, list_items
-    from yuqing.web.serialize import item_summary
+    from yuqing.store.browse import item_filter, list_items
+    from yuqing.store.serialize import item_summary
 
     settings = _settings()
     tz = ZoneInfo(settings.timezone)
-    flt = ItemFilter(
-        q=query or None,
+    flt = item_filter(
+        q=query,
+        subject=subject,
         platform=platform,
-        subject_id=subject,
-        since=_parse_day(since, tz, "--since"),
-        until=_parse_day(until, tz, "--until"),
+        media_tier=None,
+        since=since,
+        until=until,
+        tz=tz,
     )
     db = _database(settings)
     with db.session() as session:

@@ -9,10 +9,12 @@ import orjson
 from sqlalchemy import func, select
 
 from yuqing.domain import SubjectSpec
-from yuqing.ingest.importer import import_file
+from yuqing.ingest.files import read_records
+from yuqing.ingest.importer import as_pipeline_records, import_file
 from yuqing.pipeline.run import Pipeline
 from yuqing.settings import Settings
 from yuqing.store.db import Database
+from yuqing.store.subjects import upsert_subject
 from yuqing.store.tables import Item, ItemSubject, MetricSnapshot, Story
 
 NOW = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
@@ -68,10 +70,7 @@ def _rows(tmp_path: Path) -> Path:
 
 
 def _pipeline(db: Database, settings: Settings) -> Pipeline:
-    subjects = [SubjectSpec(id=0, name="云岭农商银行", aliases=("云岭农商行",), exclude=("招聘",))]
     with db.session() as session:
-        from yuqing.store.subjects import upsert_subject
-
         row, _ = upsert_subject(
             session,
             name="云岭农商银行",
@@ -89,9 +88,6 @@ def test_import_keeps_good_rows_and_reports_bad_ones(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
     path = _rows(tmp_path)
-    from yuqing.ingest.files import read_records
-    from yuqing.ingest.importer import as_pipeline_records
-
     report = _pipeline(db, settings).run(as_pipeline_records(read_records(path)))
     assert report.counts.imported == 4
     assert report.counts.duplicates == 0
@@ -121,9 +117,6 @@ def test_import_keeps_good_rows_and_reports_bad_ones(
 def test_reposts_form_a_story_with_the_earliest_as_origin(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
-    from yuqing.ingest.files import read_records
-    from yuqing.ingest.importer import as_pipeline_records
-
     _pipeline(db, settings).run(as_pipeline_records(read_records(_rows(tmp_path))))
     with db.session() as session:
         story = session.scalars(select(Story)).one()

@@ -60,7 +60,7 @@ def _save_units(session: Session, nodes: list[dict[str, Any]], parent: Unit | No
     return count
 
 
-def demo_records(now: datetime) -> Iterator[RawItem | RowError]:
+def demo_records(now: datetime, max_field_chars: int) -> Iterator[RawItem | RowError]:
     """The demo items with their dates moved so the newest falls on `now`'s day."""
     lines = _FILES.joinpath("items.jsonl").read_bytes().splitlines()
     records = [orjson.loads(line) for line in lines if line.strip()]
@@ -73,7 +73,7 @@ def demo_records(now: datetime) -> Iterator[RawItem | RowError]:
             moved = datetime.fromisoformat(record["published_at"]) + shift
             record["published_at"] = moved.isoformat()
             record["discovered_at"] = min(moved + timedelta(minutes=20), now).isoformat()
-        yield record_to_raw(record, f"demo/items.jsonl:{number}", max_field_chars=200_000)
+        yield record_to_raw(record, f"demo/items.jsonl:{number}", max_field_chars=max_field_chars)
 
 
 def install_demo(db: Database, settings: Settings, now: datetime | None = None) -> DemoReport:
@@ -87,5 +87,5 @@ def install_demo(db: Database, settings: Settings, now: datetime | None = None) 
             for n, entry in enumerate(org["subjects"], start=1)
         ]
         save_subjects(session, subjects)
-    report = import_records(db, settings, demo_records(now))
+    report = import_records(db, settings, demo_records(now, settings.max_content_chars))
     return DemoReport(org["organization"]["name"], units, len(subjects), report)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from yuqing.domain import Item, Metrics
+from yuqing.domain import Item
 from yuqing.store import search
 from yuqing.store.tables import Item as ItemRow
 from yuqing.store.tables import ItemSubject, MetricSnapshot, Story, utcnow
@@ -40,10 +40,6 @@ def iter_signatures(session: Session, since: datetime) -> Iterator[tuple[int, by
     for item_id, signature in session.execute(stmt):
         if signature is not None:
             yield item_id, signature
-
-
-def _metric_values(metrics: Metrics) -> dict[str, int | None]:
-    return metrics.as_dict()
 
 
 def _insert_returning_ids(session: Session, rows: Sequence[Mapping[str, object]]) -> list[int]:
@@ -91,7 +87,7 @@ def insert_items(session: Session, items: Sequence[Item]) -> None:
             "sightings": 1,
             "created_at": now,
             "updated_at": now,
-            **_metric_values(i.metrics),
+            **i.metrics.as_dict(),
         }
         for i in items
     ]
@@ -112,7 +108,7 @@ def insert_items(session: Session, items: Sequence[Item]) -> None:
     if matches:
         session.execute(insert(ItemSubject), matches)
     snapshots = [
-        {"item_id": i.id, "captured_at": i.discovered_at, **_metric_values(i.metrics)}
+        {"item_id": i.id, "captured_at": i.discovered_at, **i.metrics.as_dict()}
         for i in items
         if not i.metrics.is_empty()
     ]

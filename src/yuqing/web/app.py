@@ -15,8 +15,8 @@ from yuqing.settings import Settings
 from yuqing.standard import load_standard
 from yuqing.store.db import Database, open_database
 from yuqing.store.items import count_items
+from yuqing.store.serialize import snippet
 from yuqing.web.api import items as items_api
-from yuqing.web.serialize import snippet
 from yuqing.web.templating import STATIC_DIR, templates
 from yuqing.web.views import pages
 

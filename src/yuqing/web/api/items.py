@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query
 
 from yuqing.store import browse
+from yuqing.store.browse import item_filter
+from yuqing.store.serialize import item_detail, item_summary
 from yuqing.web.deps import SessionDep, SettingsDep
-from yuqing.web.filters import item_filter
-from yuqing.web.serialize import item_detail, item_summary
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 

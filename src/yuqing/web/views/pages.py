@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse
 
 from yuqing.errors import InputError
 from yuqing.store import browse
+from yuqing.store.browse import item_filter
 from yuqing.store.subjects import list_subjects
 from yuqing.web.deps import SessionDep, SettingsDep
-from yuqing.web.filters import item_filter
 from yuqing.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
