@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from yuqing.settings import Settings
+import pytest
+
+from yuqing.errors import ConfigError
+from yuqing.settings import Settings, load_settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -22,3 +25,9 @@ def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     assert Settings(database_url="postgresql+psycopg://x@y/z").resolved_database_url.startswith(
         "postgresql"
     )
+
+
+def test_bad_environment_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YUQING_BATCH_SIZE", "lots")
+    with pytest.raises(ConfigError, match="YUQING_BATCH_SIZE='lots'"):
+        load_settings()

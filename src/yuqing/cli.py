@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from yuqing.errors import YuqingError
-from yuqing.settings import Settings
+from yuqing.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from yuqing.store.db import Database
@@ -67,7 +67,7 @@ def _print_json(data: Any) -> None:
 
 
 def _settings() -> Settings:
-    return Settings()
+    return load_settings()
 
 
 def _database(settings: Settings) -> Database:

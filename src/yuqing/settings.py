@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from yuqing.errors import ConfigError
 
 
 class Settings(BaseSettings):
@@ -63,3 +65,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'yuqing.db').resolve()}"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value is a ConfigError naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "；".join(
+            f"YUQING_{'_'.join(str(p) for p in e['loc']).upper()}={e.get('input')!r}：{e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"环境变量设置有误：{problems}") from exc
