@@ -1,0 +1,1 @@
+"""Text analysis models: sentiment, rumour, offensive language, harm types, category."""
