@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from yuqing.domain.analysis import Analysis, Grading
 from yuqing.domain.enums import MediaTier, Platform
 
 
@@ -102,5 +103,9 @@ class Item:
     story_id: int | None = None
     # Filled by match.
     subjects: list[SubjectMatch] = field(default_factory=list)
+    # Filled by analyze, grade and events.
+    analysis: Analysis | None = None
+    grading: Grading | None = None
+    event_id: int | None = None
     # Filled by store.
     id: int | None = None

@@ -173,7 +173,16 @@ def assign_stories(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[i
             assigned[similar_id] = story_id
         story_of[item_id] = story_id
         assigned[item_id] = story_id
-    session.execute(update(ItemRow), [{"id": i, "story_id": s} for i, s in assigned.items()])
+    copied = dict(pairs)
+    session.execute(
+        update(ItemRow),
+        [
+            {"id": i, "story_id": s, "similar_to_id": copied[i]}
+            if i in copied
+            else {"id": i, "story_id": s}
+            for i, s in assigned.items()
+        ],
+    )
     for story_id in set(assigned.values()):
         refresh_story(session, story_id)
     return assigned

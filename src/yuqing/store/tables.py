@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -126,6 +127,7 @@ class Item(Base):
         Index("ix_items_published_at", "published_at"),
         Index("ix_items_discovered_at", "discovered_at"),
         Index("ix_items_platform", "platform"),
+        Index("ix_items_grade", "grade"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -150,6 +152,28 @@ class Item(Base):
     comments: Mapped[int | None] = mapped_column(BigInteger)
     likes: Mapped[int | None] = mapped_column(BigInteger)
     sightings: Mapped[int] = mapped_column(Integer, default=1)
+    # The item this one was found to copy when it arrived: a repost link for propagation graphs.
+    similar_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", use_alter=True, name="fk_items_similar_to")
+    )
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
+    # Machine analysis (None until analyzed).
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    rumor_score: Mapped[float | None] = mapped_column(Float)
+    offensive_score: Mapped[float | None] = mapped_column(Float)
+    harms: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    signals: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    category: Mapped[str | None] = mapped_column(String(16))
+    grade: Mapped[str | None] = mapped_column(String(16))
+    grade_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A monitor's judgement; the machine values above are kept beside it.
+    human_grade: Mapped[str | None] = mapped_column(String(16))
+    human_category: Mapped[str | None] = mapped_column(String(16))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -186,6 +210,57 @@ class MetricSnapshot(Base):
     reposts: Mapped[int | None] = mapped_column(BigInteger)
     comments: Mapped[int | None] = mapped_column(BigInteger)
     likes: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class GradeChange(Base):
+    """One grade an item was given: by the machine (ingest, new metrics, story growth, a
+    re-analysis) or by a person (override). `escalated` marks a machine grade that rose."""
+
+    __tablename__ = "grade_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(16))  # machine | human
+    cause: Mapped[str] = mapped_column(String(32))  # ingest | metrics | story | override | …
+    previous: Mapped[str | None] = mapped_column(String(16))
+    grade: Mapped[str | None] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(16))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    actor: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class Event(Base):
+    """Items and stories about one matter: a shared subject, key terms, a time window."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_last_seen_at", "last_seen_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    subject_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subjects.id", ondelete="SET NULL"), index=True
+    )
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    key_terms: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    origin_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", use_alter=True, name="fk_events_origin_item")
+    )
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    site_count: Mapped[int] = mapped_column(Integer, default=0)
+    platform_count: Mapped[int] = mapped_column(Integer, default=0)
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    reposts: Mapped[int] = mapped_column(BigInteger, default=0)
+    comments: Mapped[int] = mapped_column(BigInteger, default=0)
+    likes: Mapped[int] = mapped_column(BigInteger, default=0)
+    grade: Mapped[str | None] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(Base):
