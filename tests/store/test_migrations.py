@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from yuqing.store.db import Database, alembic_config, current_revision, head_revision
 from yuqing.store.tables import Base
@@ -28,9 +29,16 @@ def test_migrated_schema_matches_orm(db: Database) -> None:
     assert diffs == []
 
 
-def test_downgrade_to_base_and_back(db: Database) -> None:
+def test_each_migration_downgrades_and_upgrades_again(db: Database) -> None:
     config = alembic_config(db.engine)
-    command.downgrade(config, "base")
+    script = ScriptDirectory.from_config(config)
+    revisions = [r.revision for r in script.walk_revisions("base", "heads")]  # newest first
+    for revision in revisions:
+        assert current_revision(db.engine) == revision
+        command.downgrade(config, "-1")
+        command.upgrade(config, "+1")
+        assert current_revision(db.engine) == revision
+        command.downgrade(config, "-1")
     assert current_revision(db.engine) is None
     command.upgrade(config, "head")
     assert current_revision(db.engine) == head_revision(db.engine)
