@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from yuqing.errors import ConfigError
+from yuqing.standard.grading import GradingFile
 from yuqing.standard.models import (
     DeadlinesFile,
     GradesFile,
@@ -178,6 +179,38 @@ def _check_measures(grades: GradesFile, measures: MeasuresFile, override_dir: Pa
             )
 
 
+def _check_grading(
+    grades: GradesFile,
+    grading: GradingFile,
+    harm_codes: set[str],
+    tier_codes: set[str],
+    platform_codes: set[str],
+    override_dir: Path | None,
+) -> None:
+    """Cross-file checks: negative grades need negative content; codes must exist."""
+    negative = {grade.code for grade in grades.grades if grade.negative}
+    where = f"标准文件 {_resolve('grading.yaml', override_dir)} 有误"
+    for rule in grading.rules:
+        if rule.grade in negative and not rule.has_negative_content():
+            raise ConfigError(
+                f"{where}：规则 {rule.id} 授予负面等级，须在 when 中（或 any 的每一项）写负面内容"
+                "条件，例如 {negative: true}：仅凭传播范围不能把信息定为负面"
+            )
+        for condition in rule.conditions():
+            known = {"harm": harm_codes, "media_tier": tier_codes, "platform": platform_codes}.get(
+                condition.key
+            )
+            value = condition.value
+            if known is None or not isinstance(value, tuple):
+                continue
+            unknown = [code for code in value if code not in known]
+            if unknown:
+                raise ConfigError(
+                    f"{where}：规则 {rule.id} 的 {condition.key} 含未知代码 {'、'.join(unknown)}；"
+                    f"可用的有：{'、'.join(sorted(known))}"
+                )
+
+
 @lru_cache(maxsize=16)
 def _load_cached(override_dir: Path | None, taxonomy: str) -> Standard:
     if override_dir is not None and not override_dir.is_dir():
@@ -192,13 +225,26 @@ def _load_cached(override_dir: Path | None, taxonomy: str) -> Standard:
     grades = read("grades.yaml", GradesFile)
     measures = read("measures.yaml", MeasuresFile)
     _check_measures(grades, measures, override_dir)
+    harm_types = read("harm_types.yaml", HarmTypesFile).harm_types
+    platforms = read("platforms.yaml", PlatformsFile).platforms
+    media_tiers = read("media_tiers.yaml", MediaTiersFile).media_tiers
+    grading = read("grading.yaml", GradingFile)
+    _check_grading(
+        grades,
+        grading,
+        {h.code for h in harm_types},
+        {t.code.value for t in media_tiers},
+        {p.code.value for p in platforms},
+        override_dir,
+    )
     return Standard(
         taxonomy_name=taxonomy,
         grades=grades.grades,
         taxonomy=read(f"{CATEGORIES_DIR}/{taxonomy}.yaml", Taxonomy),
-        harm_types=read("harm_types.yaml", HarmTypesFile).harm_types,
+        harm_types=harm_types,
         measures=measures.measures,
         deadlines=read("deadlines.yaml", DeadlinesFile).deadlines,
-        platforms=read("platforms.yaml", PlatformsFile).platforms,
-        media_tiers=read("media_tiers.yaml", MediaTiersFile).media_tiers,
+        platforms=platforms,
+        media_tiers=media_tiers,
+        grading=grading,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from yuqing.errors import ConfigError
+from yuqing.standard.grading import GradingFile
 from yuqing.standard.models import (
     Category,
     Deadline,
@@ -45,6 +46,7 @@ class Standard:
     deadlines: tuple[Deadline, ...]
     platforms: tuple[PlatformInfo, ...]
     media_tiers: tuple[MediaTierInfo, ...]
+    grading: GradingFile
     _grades: dict[str, Grade] = field(init=False, repr=False)
     _categories: dict[str, Category] = field(init=False, repr=False)
     _parents: dict[str, Category] = field(init=False, repr=False)

@@ -1,0 +1,264 @@
+"""The grading engine (SPEC 2.1): rules from `grading.yaml` over an item's facts.
+
+Every rule whose conditions hold fires and becomes a reason with its evidence. The grade is the
+most severe negative grade among fired rules (by rank); when no negative rule fired, a fired
+non-negative rule of lower rank wins over the default (a positive signal beats "general").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from yuqing.domain import Analysis, Grading, Reason
+from yuqing.standard import Standard
+from yuqing.standard.grading import Condition, Rule
+
+# The content signals that make an item "negative" for rules that ask {negative: true}.
+_NEGATIVE_SIGNALS = ("crisis", "attack")
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """How far an item (and the story it belongs to) has travelled."""
+
+    views: int = 0
+    reposts: int = 0
+    comments: int = 0
+    likes: int = 0
+    sites: int = 1
+    story_items: int = 1
+    institutions: int = 0
+    regions: int = 0
+    media_tier: str = "other"
+    platform: str = "other"
+
+    @property
+    def engagement(self) -> int:
+        return self.reposts + self.comments + self.likes
+
+
+@dataclass(frozen=True, slots=True)
+class GradeFacts:
+    """Everything the rules look at for one item."""
+
+    analysis: Analysis
+    spread: Spread = field(default_factory=Spread)
+    about_subject: bool = False
+    subjects: tuple[str, ...] = ()
+    special_period: bool = False
+
+
+Evidence = dict[str, Any]
+_Test = Callable[[Condition, GradeFacts, "Grader"], Evidence | None]
+
+
+def _negative_signals(facts: GradeFacts) -> list[str]:
+    a = facts.analysis
+    found = []
+    if a.sentiment == "negative":
+        found.append("sentiment")
+    if a.rumor:
+        found.append("rumor")
+    if a.offensive:
+        found.append("offensive")
+    if a.harms:
+        found.append("harms")
+    found.extend(name for name in _NEGATIVE_SIGNALS if a.signals.get(name))
+    return found
+
+
+def _sentiment(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
+    a = f.analysis
+    if c.sentiment is not None and a.sentiment in c.sentiment:
+        return {"sentiment": a.sentiment, "sentiment_score": round(a.sentiment_score, 3)}
+    return None
+
+
+def _sentiment_score(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
+    limit = c.sentiment_score_at_most
+    score = f.analysis.sentiment_score
+    if limit is not None and score <= limit:
+        return {"sentiment_score": round(score, 3), "at_most": limit}
+    return None
+
+
+def _flag(name: str) -> _Test:
+    def test(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
+        value = bool(getattr(f.analysis, name))
+        if value is getattr(c, name):
+            return {f"{name}_score": round(float(getattr(f.analysis, f"{name}_score")), 3)}
+        return None
+
+    return test
+
+
+def _harm(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
+    wanted = c.harm
+    hits = {
+        h.type: list(h.terms)
+        for h in f.analysis.harms
+        if wanted == "any" or h.type in (wanted or ())
+    }
+    return {"harms": hits} if hits else None
+
+
+def _harm_illegal(c: Condition, f: GradeFacts, g: Grader) -> Evidence | None:
+    hits = {h.type: list(h.terms) for h in f.analysis.harms if g.is_illegal(h.type)}
+    if bool(hits) is c.harm_illegal:
+        return {"harms": hits} if hits else {"harms": {}}
+    return None
+
+
+def _signal(c: Condition, f: GradeFacts, g: Grader) -> Evidence | None:
+    name = c.signal or ""
+    terms = f.analysis.signals.get(name)
+    return {name: list(terms)} if terms else None
+
+
+def _negative(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
+    found = _negative_signals(f)
+    if bool(found) is c.negative:
+        return {"negative": found}
+    return None
+
+
+def _about_subject(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
+    if f.about_subject is c.about_subject:
+        return {"subjects": list(f.subjects)}
+    return None
+
+
+def _category(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
+    code = f.analysis.category
+    if any(code.startswith(prefix) for prefix in c.category or ()):
+        return {"category": code}
+    return None
+
+
+def _special_period(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
+    return {"special_period": True} if f.special_period is c.special_period else None
+
+
+def _in(attribute: str) -> _Test:
+    def test(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
+        value = getattr(f.spread, attribute)
+        return {attribute: value} if value in (getattr(c, attribute) or ()) else None
+
+    return test
+
+
+def _at_least(attribute: str) -> _Test:
+    key = f"{attribute}_at_least"
+
+    def test(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
+        threshold = getattr(c, key)
+        value = getattr(f.spread, attribute)
+        return {attribute: value, "at_least": threshold} if value >= threshold else None
+
+    return test
+
+
+def _media_reach(c: Condition, f: GradeFacts, g: Grader) -> Evidence | None:
+    reach = g.reach(f.spread.media_tier)
+    threshold = c.media_reach_at_least or 0
+    if reach >= threshold:
+        return {"media_tier": f.spread.media_tier, "reach": reach, "at_least": threshold}
+    return None
+
+
+_TESTS: dict[str, _Test] = {
+    "sentiment": _sentiment,
+    "sentiment_score_at_most": _sentiment_score,
+    "rumor": _flag("rumor"),
+    "offensive": _flag("offensive"),
+    "harm": _harm,
+    "harm_illegal": _harm_illegal,
+    "signal": _signal,
+    "negative": _negative,
+    "about_subject": _about_subject,
+    "category": _category,
+    "special_period": _special_period,
+    "platform": _in("platform"),
+    "media_tier": _in("media_tier"),
+    "views_at_least": _at_least("views"),
+    "reposts_at_least": _at_least("reposts"),
+    "comments_at_least": _at_least("comments"),
+    "likes_at_least": _at_least("likes"),
+    "engagement_at_least": _at_least("engagement"),
+    "sites_at_least": _at_least("sites"),
+    "story_items_at_least": _at_least("story_items"),
+    "institutions_at_least": _at_least("institutions"),
+    "regions_at_least": _at_least("regions"),
+    "media_reach_at_least": _media_reach,
+}
+
+
+class Grader:
+    """Applies the standard's grading rules; one instance per standard, reused across items."""
+
+    def __init__(self, standard: Standard) -> None:
+        self.standard = standard
+        self.rules = standard.grading.rules
+        self._rank = {g.code.value: g.rank for g in standard.grades}
+        self._negative = {g.code.value for g in standard.grades if g.negative}
+        self._illegal = {h.code for h in standard.harm_types if h.illegal}
+        self._reach = {t.code.value: t.reach for t in standard.media_tiers}
+        self._default = min(
+            (g for g in standard.grades if not g.negative), key=lambda g: -g.rank
+        ).code.value
+
+    def is_illegal(self, harm_type: str) -> bool:
+        return harm_type in self._illegal
+
+    def reach(self, media_tier: str) -> int:
+        return self._reach.get(media_tier, 0)
+
+    def _fires(self, rule: Rule, facts: GradeFacts) -> Evidence | None:
+        evidence: Evidence = {}
+        for condition in rule.when:
+            found = _TESTS[condition.key](condition, facts, self)
+            if found is None:
+                return None
+            evidence.update(found)
+        for group in (rule.any, rule.spread):
+            if not group:
+                continue
+            held = [e for c in group if (e := _TESTS[c.key](c, facts, self)) is not None]
+            if not held:
+                return None
+            for found in held:
+                evidence.update(found)
+        return evidence
+
+    def grade(self, facts: GradeFacts) -> Grading:
+        """Every fired rule as a reason, most severe first; the grade as the module says."""
+        reasons = [
+            Reason(rule.id, rule.grade.value, rule.text, evidence)
+            for rule in self.rules
+            if (evidence := self._fires(rule, facts)) is not None
+        ]
+        negative = [r for r in reasons if r.grade in self._negative]
+        if negative:
+            code = max(negative, key=lambda r: self._rank[r.grade]).grade
+        elif reasons:
+            code = min(reasons, key=lambda r: self._rank[r.grade]).grade
+        else:
+            code = self._default
+        reasons.sort(key=lambda r: (r.grade not in self._negative, -self._rank[r.grade]))
+        return Grading(code, reasons)
+
+    def rank(self, code: str) -> int:
+        return self._rank[code]
+
+
+def institutions_and_regions(
+    subject_ids: list[int], units: Mapping[int, tuple[int | None, str | None]], region: str | None
+) -> tuple[int, int]:
+    """Distinct institutions (a subject's unit, else the subject) and regions an item touches."""
+    institutions = {units.get(s, (None, None))[0] or -s for s in subject_ids}
+    regions = {r for s in subject_ids if (r := units.get(s, (None, None))[1])}
+    if region:
+        regions.add(region)
+    return len(institutions), len(regions)
