@@ -7,11 +7,12 @@ non-negative rule of lower rank wins over the default (a positive signal beats "
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from yuqing.domain import Analysis, Grading, Reason
+from yuqing.pipeline.base import Batch
 from yuqing.standard import Standard
 from yuqing.standard.grading import Condition, Rule
 
@@ -253,12 +254,68 @@ class Grader:
         return self._rank[code]
 
 
-def institutions_and_regions(
-    subject_ids: list[int], units: Mapping[int, tuple[int | None, str | None]], region: str | None
-) -> tuple[int, int]:
-    """Distinct institutions (a subject's unit, else the subject) and regions an item touches."""
-    institutions = {units.get(s, (None, None))[0] or -s for s in subject_ids}
-    regions = {r for s in subject_ids if (r := units.get(s, (None, None))[1])}
-    if region:
-        regions.add(region)
-    return len(institutions), len(regions)
+@dataclass(frozen=True, slots=True)
+class SubjectContext:
+    """The monitored subjects of a run: names for evidence, units and regions for spread.
+
+    With no subjects at all (a bare `yuqing analyze`), every item counts as about the
+    organization: the input is taken to be already filtered to it.
+    """
+
+    names: Mapping[int, str] = field(default_factory=dict)
+    units: Mapping[int, tuple[int | None, str | None]] = field(default_factory=dict)
+
+    def facts(
+        self,
+        analysis: Analysis,
+        subject_ids: Sequence[int],
+        spread: Spread,
+        extra_regions: Iterable[str] = (),
+        special_period: bool = False,
+    ) -> GradeFacts:
+        institutions = {self.units.get(s, (None, None))[0] or -s for s in subject_ids}
+        regions = {r for s in subject_ids if (r := self.units.get(s, (None, None))[1])}
+        regions.update(r for r in extra_regions if r)
+        return GradeFacts(
+            analysis=analysis,
+            spread=replace(spread, institutions=len(institutions), regions=len(regions)),
+            about_subject=bool(subject_ids) or not self.names,
+            subjects=tuple(self.names.get(s, str(s)) for s in subject_ids),
+            special_period=special_period,
+        )
+
+
+class Grade:
+    """Stage: the machine grade of each new item from its own analysis and spread.
+
+    Story-level spread is not known until store has linked the item to its story; the
+    `regrade` stage after store grades again with it (and records escalations).
+    """
+
+    name = "grade"
+
+    def __init__(self, grader: Grader, subjects: SubjectContext) -> None:
+        self.grader = grader
+        self.subjects = subjects
+
+    def process(self, batch: Batch) -> Batch:
+        for item in batch.items:
+            if item.analysis is None:
+                continue
+            m = item.metrics
+            spread = Spread(
+                views=m.views or 0,
+                reposts=m.reposts or 0,
+                comments=m.comments or 0,
+                likes=m.likes or 0,
+                media_tier=item.media_tier.value,
+                platform=item.platform.value,
+            )
+            facts = self.subjects.facts(
+                item.analysis,
+                [s.subject_id for s in item.subjects],
+                spread,
+                [item.region] if item.region else (),
+            )
+            item.grading = self.grader.grade(facts)
+        return batch

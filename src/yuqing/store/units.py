@@ -14,6 +14,12 @@ def unit_by_code(session: Session, code: str) -> Unit | None:
     return session.scalars(select(Unit).where(Unit.code == code)).first()
 
 
+def unit_regions(session: Session) -> dict[int, str]:
+    """Unit id → region, for units that name one."""
+    rows = session.execute(select(Unit.id, Unit.region).where(Unit.region.is_not(None)))
+    return {unit_id: region for unit_id, region in rows if region}
+
+
 def list_units(session: Session) -> list[Unit]:
     return list(session.scalars(select(Unit).order_by(Unit.id)))
 
