@@ -128,7 +128,8 @@ def iter_lines(f: BinaryIO, encoding: Encoding) -> Iterator[Line]:
     if encoding.wide:
         yield from _wide_lines(f, encoding.name)
         return
-    f.seek(len(encoding.bom))
+    if encoding.bom:
+        f.read(len(encoding.bom))  # read, not seek: `f` may be a pipe (stdin)
     number = 0
     limit = MAX_LINE_BYTES
     while True:

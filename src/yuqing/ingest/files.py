@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -36,7 +37,9 @@ from yuqing.ingest.encoding import (
 from yuqing.ingest.fields import CHINA_TZ, record_to_raw
 from yuqing.ingest.tables import Row, iter_csv, iter_xlsx, sniff_delimiter
 
-__all__ = ["MAX_JSON_BYTES", "RowError", "read_records", "record_to_raw"]
+UTF8 = Encoding("utf-8")
+
+__all__ = ["MAX_JSON_BYTES", "RowError", "read_jsonl_stream", "read_records", "record_to_raw"]
 
 MAX_JSON_BYTES = 200 << 20
 
@@ -120,31 +123,44 @@ def read_records(
 def _jsonl(
     path: Path, encoding: Encoding, max_field_chars: int, discovered_at: datetime | None
 ) -> Iterator[RawItem | RowError]:
-    name = str(path)
+    with open_binary(path) as f:
+        yield from read_jsonl_stream(
+            f, str(path), encoding, max_field_chars=max_field_chars, discovered_at=discovered_at
+        )
+
+
+def read_jsonl_stream(
+    f: BinaryIO,
+    name: str,
+    encoding: Encoding = UTF8,
+    *,
+    max_field_chars: int = 200_000,
+    discovered_at: datetime | None = None,
+) -> Iterator[RawItem | RowError]:
+    """Records of an open JSON Lines stream (a file or stdin), one RawItem or RowError per line."""
     # orjson takes UTF-8 bytes directly and checks them; other encodings are decoded first.
     raw_utf8 = encoding.name == "utf-8"
-    with open_binary(path) as f:
-        for line in iter_lines(f, encoding):
-            number = line.number
-            if line.problem is not None:
-                yield RowError(f"{name}:{number}", number, line.problem)
-                continue
-            data = line.data
-            if data.isspace():
-                continue
-            where = f"{name}:{number}"
-            if not raw_utf8 and isinstance(data, bytes):
-                try:
-                    data = data.decode(encoding.name)
-                except UnicodeDecodeError as exc:
-                    yield RowError(where, number, decode_problem(number, encoding, exc))
-                    continue
+    for line in iter_lines(f, encoding):
+        number = line.number
+        if line.problem is not None:
+            yield RowError(f"{name}:{number}", number, line.problem)
+            continue
+        data = line.data
+        if data.isspace() or not data:
+            continue
+        where = f"{name}:{number}"
+        if not raw_utf8 and isinstance(data, bytes):
             try:
-                record = orjson.loads(data)
-            except orjson.JSONDecodeError as exc:
-                yield RowError(where, number, _json_problem(number, data, encoding, exc))
+                data = data.decode(encoding.name)
+            except UnicodeDecodeError as exc:
+                yield RowError(where, number, decode_problem(number, encoding, exc))
                 continue
-            yield _convert(record, where, number, max_field_chars, discovered_at)
+        try:
+            record = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            yield RowError(where, number, _json_problem(number, data, encoding, exc))
+            continue
+        yield _convert(record, where, number, max_field_chars, discovered_at)
 
 
 def _json(
