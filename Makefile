@@ -26,12 +26,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # Front-end libraries come from the npm registry at build time, never from the repository.
-assets: $(VENDOR)/htmx.min.js
+assets: $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
 
-$(VENDOR)/htmx.min.js: package.json package-lock.json
+$(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js &: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 
 # Headless Chromium for the UI tests: Debian's package (Playwright drives /usr/bin/chromium).
 browser:

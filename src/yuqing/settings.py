@@ -58,6 +58,24 @@ class Settings(BaseSettings):
         ge=1,
         description="How far back stored items are considered when joining a new item to a story.",
     )
+    event_window_hours: int = Field(
+        default=72,
+        ge=1,
+        description="An item joins an event on shared subject and key terms only while the "
+        "event was active within this many hours of the item.",
+    )
+    event_min_shared_terms: int = Field(
+        default=2,
+        ge=1,
+        description="Key terms an item must share with an event to join it "
+        "(one shared crisis or harm term is enough).",
+    )
+    event_key_terms: int = Field(
+        default=16,
+        ge=2,
+        le=50,
+        description="How many key terms are kept per item and per event.",
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -16,8 +16,10 @@ from yuqing.standard import load_standard
 from yuqing.store.db import Database, open_database
 from yuqing.store.items import count_items
 from yuqing.store.serialize import snippet
+from yuqing.web.api import events as events_api
 from yuqing.web.api import items as items_api
 from yuqing.web.templating import STATIC_DIR, templates
+from yuqing.web.views import events as event_pages
 from yuqing.web.views import pages
 
 
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             return {"status": "ok", "database": db.dialect, "items": count_items(session)}
 
     app.include_router(items_api.router)
+    app.include_router(events_api.router)
     app.include_router(pages.router)
+    app.include_router(event_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
