@@ -1,0 +1,108 @@
+"""The event page in headless Chromium (Debian's package, driven by Playwright): ECharts draws
+the propagation graph on a canvas, and hostile crawled text never runs as script."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import Dialog, sync_playwright
+from sqlalchemy import select, update
+
+from yuqing.pipeline.events import assign_events, refresh_events
+from yuqing.settings import Settings
+from yuqing.store.db import Database
+from yuqing.store.tables import Event, Item
+from yuqing.web.templating import vendor_available
+
+CHROMIUM = Path("/usr/bin/chromium")
+HOSTILE = '</script><script>alert("title")</script><img src=x onerror=alert("img")>'
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def hostile_event(demo_app: FastAPI, sqlite_db: Database, sqlite_settings: Settings) -> int:
+    """Events formed over the demo items; the biggest one gets hostile titles and terms."""
+    with sqlite_db.session() as session:
+        ids = list(session.scalars(select(Item.id).order_by(Item.id)))
+        for start in range(0, len(ids), 100):
+            batch = ids[start : start + 100]
+            refresh_events(session, assign_events(session, batch, sqlite_settings))
+        event_id = session.scalars(
+            select(Event.id).order_by(Event.item_count.desc(), Event.id)
+        ).first()
+        assert event_id is not None
+        session.execute(
+            update(Event).where(Event.id == event_id).values(title=HOSTILE, key_terms=[HOSTILE])
+        )
+        first = session.scalars(select(Item.id).where(Item.event_id == event_id)).first()
+        session.execute(update(Item).where(Item.id == first).values(title=HOSTILE))
+    return event_id
+
+
+@pytest.fixture
+def live_url(demo_app: FastAPI, hostile_event: int) -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(demo_app, host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_event_page_draws_the_graph_and_runs_no_injected_script(
+    live_url: str, hostile_event: int, tmp_path: Path
+) -> None:
+    assert CHROMIUM.exists(), "install Debian's chromium package (make browser)"
+    assert vendor_available("echarts.min.js"), "run `make assets` to install ECharts from npm"
+    dialogs: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+
+        def on_dialog(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(live_url + "/events")
+        assert "舆情事件" in page.inner_text("h1")
+        page.click(f'tr.event[data-id="{hostile_event}"] a')
+        page.wait_for_url(f"**/events/{hostile_event}")
+        page.wait_for_selector("#propagation-graph canvas")
+        page.wait_for_selector("#volume-chart canvas")
+        box = page.locator("#propagation-graph canvas").first.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 300
+        assert HOSTILE in page.locator("h1").inner_text()  # shown as text
+        assert page.locator("table.timeline tbody tr").count() >= 5
+        # Hovering the nodes shows tooltips built from crawled text: still nothing may run.
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(tmp_path / "event.png"), full_page=True)
+        browser.close()
+    assert dialogs == [], f"crawled script ran in the page: {dialogs}"
+    assert errors == [], f"script errors on the page: {errors}"
