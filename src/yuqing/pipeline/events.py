@@ -150,15 +150,20 @@ class _Open:
     # Term → weight standing in for "documents of the event with this term" within the batch;
     # assign_events recomputes the real key terms from stored items at the end.
     profile: Counter[str] = field(default_factory=Counter)
+    _terms: set[str] | None = None
 
     def terms(self, count: int, idf: IdfTable) -> set[str]:
-        return set(sorted(self.profile, key=lambda t: (-self.profile[t] * idf(t), t))[:count])
+        if self._terms is None:
+            ranked = sorted(self.profile, key=lambda t: (-self.profile[t] * idf(t), t))
+            self._terms = set(ranked[:count])
+        return self._terms
 
     def add(self, when: datetime, subjects: Iterable[int], terms: Iterable[str]) -> None:
         self.first = min(self.first, when)
         self.last = max(self.last, when)
         self.subjects.update(subjects)
         self.profile.update(set(terms))
+        self._terms = None
 
 
 class _Formation:
@@ -171,6 +176,7 @@ class _Formation:
         self.keys = KeyTerms(load_idf(), settings.event_key_terms)
         self.subjects: dict[int, tuple[tuple[str, ...], int | None]] = {}
         self.opens: dict[int, _Open] = {}
+        self.new: dict[int, dict[str, object]] = {}
         self.stop = name_parts(event_store.all_subject_names(session))
 
     def names(self, subject_ids: Iterable[int]) -> set[str]:
@@ -197,15 +203,16 @@ class _Formation:
         return -best[2] if best is not None else None
 
     def create(self, fact: ItemFacts) -> int:
+        """A new event, under a provisional negative id until `assign` writes them all."""
         # The most specific subject (the longest name matched) is what the event is about.
         subject_id = max(fact.subjects, key=lambda s: (fact.subjects[s], -s))
-        event_id = event_store.create_event(
-            self.session,
-            subject_id=subject_id,
-            unit_id=self.subjects.get(subject_id, ((), None))[1],
-            first=fact.when,
-            last=fact.when,
-        )
+        event_id = -(len(self.new) + 1)
+        self.new[event_id] = {
+            "subject_id": subject_id,
+            "unit_id": self.subjects.get(subject_id, ((), None))[1],
+            "first_seen_at": fact.when,
+            "last_seen_at": fact.when,
+        }
         self.opens[event_id] = _Open(event_id, fact.when, fact.when, set(fact.subjects))
         return event_id
 
@@ -249,6 +256,11 @@ class _Formation:
                 by_story[fact.story_id] = story_links[fact.story_id] = event_id
             if event_id in self.opens:
                 self.opens[event_id].add(fact.when, fact.subjects, terms)
+        created = event_store.create_events(self.session, list(self.new.values()))
+        real = dict(zip(self.new, created, strict=True))
+        joined = {i: real.get(e, e) for i, e in joined.items()}
+        story_links = {s: real.get(e, e) for s, e in story_links.items()}
+        self.opens = {real.get(e, e): state for e, state in self.opens.items()}
         touched = set(joined.values())
         event_store.link_items(self.session, joined, story_links)
         # Time spans now, so that the next batch sees them even before `refresh_events`.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from yuqing.domain.text import to_match_text
@@ -227,21 +227,40 @@ def sample_items(session: Session, event_ids: Collection[int], limit: int) -> di
     return picked
 
 
-def create_event(
-    session: Session, *, subject_id: int, unit_id: int | None, first: datetime, last: datetime
-) -> int:
-    """A new, empty event; `refresh_events` fills its title and figures."""
-    row = Event(
-        title="",
-        subject_id=subject_id,
-        unit_id=unit_id,
-        key_terms=[],
-        first_seen_at=first,
-        last_seen_at=last,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
+def create_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert new, empty events (subject, unit, time span) in one statement; their ids in
+    order. `refresh_events` fills titles and figures.
+
+    SQLite cannot batch `INSERT … RETURNING` in order, so there the ids are assigned inside
+    the write transaction (as for items); PostgreSQL returns them in parameter order.
+    """
+    if not rows:
+        return []
+    now = utcnow()
+    empty = {
+        "title": "",
+        "key_terms": [],
+        "item_count": 0,
+        "site_count": 0,
+        "platform_count": 0,
+        "views": 0,
+        "reposts": 0,
+        "comments": 0,
+        "likes": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    values = [{**empty, **row} for row in rows]
+    if session.get_bind().dialect.name != "sqlite":
+        return list(
+            session.scalars(
+                insert(Event).returning(Event.id, sort_by_parameter_order=True), values
+            ).all()
+        )
+    first = (session.scalar(select(func.max(Event.id))) or 0) + 1
+    ids = list(range(first, first + len(values)))
+    session.execute(insert(Event), [{**v, "id": i} for v, i in zip(values, ids, strict=True)])
+    return ids
 
 
 def link_items(
@@ -332,35 +351,45 @@ def refresh_events(session: Session, event_ids: Iterable[int]) -> None:
     ):
         if row[0] is not None:
             members[row[0]].append(row)
+    present = [e for e, rows in members.items() if rows]
+    gone = [e for e, rows in members.items() if not rows]
+    if gone:
+        session.execute(delete(Event).where(Event.id.in_(gone)))
+    origins = {e: min(members[e], key=lambda r: (_when(r[4], r[5]), r[1]))[1] for e in present}
+    texts = {
+        item_id: (title, content)
+        for item_id, title, content in session.execute(
+            select(Item.id, Item.title, func.substr(Item.content, 1, 400)).where(
+                Item.id.in_(origins.values())
+            )
+        )
+    }
     now = utcnow()
-    for event_id, rows in members.items():
-        if not rows:
-            session.execute(delete(Event).where(Event.id == event_id))
-            continue
-        origin = min(rows, key=lambda r: (_when(r[4], r[5]), r[1]))
-        origin_text = session.execute(
-            select(Item.title, func.substr(Item.content, 1, 400)).where(Item.id == origin[1])
-        ).one()
+    values = []
+    for event_id in present:
+        rows = members[event_id]
+        origin = next(r for r in rows if r[1] == origins[event_id])
         grades = [(effective(r[10], r[11]), effective(r[12], r[13])) for r in rows]
         known = [g for g, _ in grades if g in rank]
         top = max(known, key=lambda g: rank[g]) if known else None
-        session.execute(
-            update(Event)
-            .where(Event.id == event_id)
-            .values(
-                title=title_of(*origin_text),
-                origin_item_id=origin[1],
-                first_seen_at=_when(origin[4], origin[5]),
-                last_seen_at=max(_when(r[4], r[5]) for r in rows),
-                item_count=len(rows),
-                site_count=len({r[2] or f"item:{r[1]}" for r in rows}),
-                platform_count=len({r[3] for r in rows}),
-                views=sum(r[6] or 0 for r in rows),
-                reposts=sum(r[7] or 0 for r in rows),
-                comments=sum(r[8] or 0 for r in rows),
-                likes=sum(r[9] or 0 for r in rows),
-                grade=top,
-                category=_main_category(grades, top),
-                updated_at=now,
-            )
+        values.append(
+            {
+                "id": event_id,
+                "title": title_of(*texts[origin[1]]),
+                "origin_item_id": origin[1],
+                "first_seen_at": _when(origin[4], origin[5]),
+                "last_seen_at": max(_when(r[4], r[5]) for r in rows),
+                "item_count": len(rows),
+                "site_count": len({r[2] or f"item:{r[1]}" for r in rows}),
+                "platform_count": len({r[3] for r in rows}),
+                "views": sum(r[6] or 0 for r in rows),
+                "reposts": sum(r[7] or 0 for r in rows),
+                "comments": sum(r[8] or 0 for r in rows),
+                "likes": sum(r[9] or 0 for r in rows),
+                "grade": top,
+                "category": _main_category(grades, top),
+                "updated_at": now,
+            }
         )
+    if values:
+        session.execute(update(Event), values)
