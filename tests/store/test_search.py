@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,6 +21,7 @@ DOCS = {
     "atm": ("ATM机故障吞卡", "客户投诉自助取款机吞卡，12345热线已受理。"),
     "trad": ("臺灣銀行擠兌傳聞", "當地居民稱銀行門口排起長隊。"),
     "job": ("农商行2026年招聘公告", "本行招聘柜员若干名，欢迎报名。"),
+    "split": ("通知", "资金，充足率达标。"),  # 资金 and 充足, but not the phrase 资金充足
 }
 
 
@@ -54,8 +58,10 @@ def _found(db: Database, q: str) -> set[int]:
         ("挤兑", {"run", "trad"}),  # 2 characters, and found in traditional script too
         ("兑", {"run", "trad"}),  # 1 character
         ("银行", {"run", "trad"}),
-        ("资金充足", {"run"}),  # a phrase of 4 characters
+        ("资金充足", {"run"}),  # a phrase of 4 characters, never across punctuation
         ("充足资金", set()),  # the same characters out of order do not match
+        ("资金", {"run", "split"}),
+        ("资金充足率", set()),  # "资金，充足率" has the characters, split by punctuation
         ("农商行 -招聘", {"run"}),  # exclusion
         ("atm", {"atm"}),  # latin, case-insensitive
         ("12345", {"atm"}),
@@ -99,13 +105,33 @@ def test_fts_syntax_in_user_input_is_inert() -> None:
     assert expr.count('"') % 2 == 0
 
 
-@given(st.text(alphabet="银行挤兑风险ab1 ", min_size=1, max_size=30))
-def test_every_token_of_a_text_is_indexed(text: str) -> None:
-    tokens = search.search_tokens(to_match_text(text)).split()
-    for run in text.split():
-        for char in run:
-            if "\u4e00" <= char <= "\u9fff":
-                assert any(t.startswith(char) for t in tokens)
+def _has_phrase(tokens: list[str], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return any(tokens[i : i + n] == phrase for i in range(len(tokens) - n + 1))
+
+
+@given(
+    st.text(alphabet="银行挤兑，a1 ", max_size=30),
+    st.text(alphabet="银行挤兑", min_size=1, max_size=4),
+)
+def test_both_token_forms_find_a_term_exactly_where_a_run_contains_it(text: str, term: str) -> None:
+    """SQLite's characters and PostgreSQL's bigrams match the same texts for a CJK term: those
+    with a run of CJK characters that contains the term."""
+    expected = any(term in run for run in re.findall("[银行挤兑]+", text))
+    characters = search.fts5_tokens(text).split(" ")
+    assert _has_phrase(characters, list(term)) == expected
+    bigrams = search.tsvector_tokens(text).split()
+    if len(term) == 1:  # a prefix query
+        assert any(t.startswith(term) for t in bigrams) == expected
+    else:
+        assert _has_phrase(bigrams, [a + b for a, b in pairwise(term)]) == expected
+
+
+def test_token_forms() -> None:
+    text = to_match_text("銀行業，ATM機 12345")
+    assert search.fts5_tokens(text) == "银 行 业 \ue000 atm \ue000 机 \ue000 12345"
+    assert search.tsvector_tokens(text) == "银行 行业 业 atm 机 12345"
+    assert search.fts5_tokens("，。") == search.tsvector_tokens("") == ""
 
 
 def test_highlight_marks_terms_in_original_script() -> None:

@@ -51,12 +51,13 @@ class Store:
         fresh = [i for i in batch.items if i.duplicate_of is None]
         item_store.insert_items(self.context.session, fresh)
         self.counts.imported += len(fresh)
-        for item in batch.items:
-            target = _ref_id(item.duplicate_of)
-            if target is not None:
-                self.counts.duplicates += 1
-                if item_store.record_sighting(self.context.session, target, item):
-                    self.counts.snapshots += 1
+        sightings = [
+            (target, item)
+            for item in batch.items
+            if (target := _ref_id(item.duplicate_of)) is not None
+        ]
+        self.counts.duplicates += len(sightings)
+        self.counts.snapshots += item_store.record_sightings(self.context.session, sightings)
         pairs = [
             (item.id, similar)
             for item in fresh

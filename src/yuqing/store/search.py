@@ -1,14 +1,22 @@
 """Chinese full-text search that finds 1- and 2-character terms, on SQLite and PostgreSQL.
 
-Text is indexed as overlapping character bigrams: each CJK run "银行业" becomes the tokens
-"银行 行业 业" (every position starts a token, the last one a single character). A query term of
-two or more characters is then the phrase of its bigrams, and a single character is a prefix
-query, so every occurrence of every term is found — FTS5's trigram tokenizer cannot find terms
-shorter than three characters (PERF_NOTES). Latin words and numbers are whole tokens.
+Search is by characters, never by words (Chinese has no spaces to split on), and each database
+gets the token form it searches fastest; both answer the same queries with the same results:
 
-SQLite keeps the tokens in a contentless FTS5 table `items_fts` (rowid = item id); PostgreSQL
-keeps them as a `tsvector` ('simple' configuration) in `item_search` with a GIN index, queried
-with the phrase operator `<->` and prefix `:*`, so both databases answer the same searches.
+- **SQLite** (FTS5, contentless table `items_fts`, rowid = item id): one token per CJK
+  character, so a term is the phrase of its characters and a single character is one token.
+  Building this index costs a fifth of an index of overlapping bigrams with a prefix index
+  for 1-character terms (a few thousand distinct tokens instead of hundreds of thousands, see
+  benchmarks/README.md); the positions FTS5 keeps make the phrase exact. Between two runs (a
+  CJK run, a Latin word, a number) stands `RUN_BREAK`, a token no query contains, so a
+  phrase never spans punctuation or a space: "资金，充足" does not match "资金充足".
+- **PostgreSQL** (`tsvector` in `item_search`, 'simple' configuration, GIN index): overlapping
+  character bigrams ("银行业" → "银行 行业 业"), a term being the phrase of its bigrams (`<->`)
+  and a single character a prefix (`:*`). GIN keeps no positions, so a phrase of common
+  single characters would recheck most rows; bigrams keep phrases selective. Runs are
+  separate because no bigram spans two of them.
+
+Latin words and numbers are whole tokens, searched as prefixes on both.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from sqlalchemy import ColumnElement, Integer, column, select, table, text
 from sqlalchemy.orm import Session
@@ -28,12 +37,32 @@ _QUERY_TERMS = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
 MAX_QUERY_CHARS = 200
 
 
-def search_tokens(match_text: str) -> str:
-    """The space-separated token string indexed for `match_text` (already match-normalized)."""
+RUN_BREAK = "\ue000"
+"""The SQLite token between two runs: a private-use character, which no query can contain."""
+
+
+def fts5_tokens(match_text: str) -> str:
+    """The SQLite FTS5 token string of `match_text` (already match-normalized).
+
+    "银行业，ATM" → "银 行 业 \ue000 atm": every CJK character a token, a Latin word or a
+    number one token, `RUN_BREAK` between runs.
+    """
+    return f" {RUN_BREAK} ".join(
+        " ".join(cjk) if cjk else word for cjk, word in _RUNS.findall(match_text)
+    )
+
+
+def tsvector_tokens(match_text: str) -> str:
+    """The PostgreSQL token string of `match_text`: overlapping bigrams of each CJK run.
+
+    "银行业，ATM" → "银行 行业 业 atm": every position of a run starts a token, the last one a
+    single character, so a 1-character prefix query finds every occurrence.
+    """
     out: list[str] = []
     for cjk, word in _RUNS.findall(match_text):
         if cjk:
-            out.extend(cjk[i : i + 2] for i in range(len(cjk)))
+            out.extend(a + b for a, b in pairwise(cjk))
+            out.append(cjk[-1])
         else:
             out.append(word)
     return " ".join(out)
@@ -76,33 +105,22 @@ def parse_query(raw: str) -> SearchQuery | None:
     return SearchQuery(tuple(include), tuple(exclude))
 
 
-def _term_parts(term: str) -> list[tuple[list[str], bool]]:
-    """A term as (tokens, is_prefix) phrases; all must hold for the term to match."""
-    parts: list[tuple[list[str], bool]] = []
-    for cjk, word in _RUNS.findall(term):
-        if cjk and len(cjk) == 1:
-            parts.append(([cjk], True))
-        elif cjk:
-            parts.append(([cjk[i : i + 2] for i in range(len(cjk) - 1)], False))
-        else:
-            parts.append(([word], True))
-    return parts
-
-
 def _fts5_term(term: str) -> str:
-    phrases = [
-        '"' + " ".join(tokens) + '"' + ("*" if prefix else "")
-        for tokens, prefix in _term_parts(term)
-    ]
+    """One query term as FTS5 phrases, all required: a CJK run is the phrase of its characters,
+    a Latin word or number a prefix."""
+    phrases = [f'"{" ".join(cjk)}"' if cjk else f'"{word}"*' for cjk, word in _RUNS.findall(term)]
     return "(" + " AND ".join(phrases) + ")"
 
 
 def _tsquery_term(term: str) -> str:
+    """One query term as tsquery phrases, all required: a CJK run of two or more characters is
+    the phrase of its bigrams, one character or a Latin word a prefix."""
     phrases = []
-    for tokens, prefix in _term_parts(term):
-        quoted = [t.replace("'", "") for t in tokens]
-        phrase = " <-> ".join(f"'{t}'" for t in quoted)
-        phrases.append(phrase + (":*" if prefix else ""))
+    for cjk, word in _RUNS.findall(term):
+        if len(cjk) > 1:
+            phrases.append(" <-> ".join(f"'{a}{b}'" for a, b in pairwise(cjk)))
+        else:
+            phrases.append(f"'{cjk or word}':*")
     return "(" + " & ".join(phrases) + ")"
 
 
@@ -144,20 +162,22 @@ def index_items(session: Session, rows: Sequence[tuple[int, str, str]]) -> None:
     """Index (item id, match title, match content) rows for search, in the current transaction."""
     if not rows:
         return
-    params = [{"id": i, "title": search_tokens(t), "content": search_tokens(c)} for i, t, c in rows]
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(
+        session.connection().execute(
             text("INSERT INTO items_fts(rowid, title, content) VALUES (:id, :title, :content)"),
-            params,
+            [{"id": i, "title": fts5_tokens(t), "content": fts5_tokens(c)} for i, t, c in rows],
         )
     else:
-        session.execute(
+        session.connection().execute(
             text(
                 "INSERT INTO item_search(item_id, document) VALUES "
                 "(:id, setweight(to_tsvector('simple', :title), 'A') || "
                 "to_tsvector('simple', :content))"
             ),
-            params,
+            [
+                {"id": i, "title": tsvector_tokens(t), "content": tsvector_tokens(c)}
+                for i, t, c in rows
+            ],
         )
 
 
@@ -172,7 +192,7 @@ def unindex_items(session: Session, rows: Iterable[tuple[int, str, str]]) -> Non
                 "INSERT INTO items_fts(items_fts, rowid, title, content) "
                 "VALUES ('delete', :id, :title, :content)"
             ),
-            [{"id": i, "title": search_tokens(t), "content": search_tokens(c)} for i, t, c in rows],
+            [{"id": i, "title": fts5_tokens(t), "content": fts5_tokens(c)} for i, t, c in rows],
         )
     else:
         session.execute(
