@@ -45,6 +45,10 @@ def test_insert_sets_ids_in_order_and_snapshots_metrics(db: Database) -> None:
         contents = dict(session.execute(select(ItemRow.id, ItemRow.content)).all())
         snapshots = session.execute(select(MetricSnapshot.item_id, MetricSnapshot.views)).all()
     assert [contents[i] for i in ids] == ["第一条", "第二条", "第三条"]
+    with db.session() as session:
+        row = session.get(ItemRow, ids[0])
+        assert row is not None
+        assert (row.harms, row.signals, row.grade_reasons) == ([], {}, [])  # not analyzed yet
     assert sorted(snapshots, key=lambda s: s[0]) == [(ids[0], 5), (ids[2], None)]
 
 

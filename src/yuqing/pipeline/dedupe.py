@@ -30,7 +30,7 @@ _P1, _P2, _P3 = (
     np.uint64(0xC2B2AE3D27D4EB4F),
     np.uint64(0x165667B19E3779F9),
 )
-_CHUNK = 64
+_CHUNK = 32  # texts per vectorised step: ~2 MB of hashes stay in cache (64: 1.4× slower)
 
 Signature = npt.NDArray[np.uint32]
 Ref = Item | int
@@ -53,7 +53,10 @@ def minhash_many(texts: Sequence[str]) -> npt.NDArray[np.uint32]:
         for start in range(0, len(texts), _CHUNK):
             parts = [_shingle_hashes(t) for t in texts[start : start + _CHUNK]]
             offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
-            hashed = (_A * np.concatenate(parts) + _B) >> np.uint64(32)
+            # (A·x + B) >> 32 in place: temporaries of this size cost more than the arithmetic.
+            hashed = np.multiply(_A, np.concatenate(parts))
+            hashed += _B
+            hashed >>= np.uint64(32)
             out[start : start + len(parts)] = np.minimum.reduceat(hashed, offsets, axis=1).T
     return out
 
