@@ -15,6 +15,7 @@ from yuqing.pipeline.base import Batch
 from yuqing.pipeline.grade import GradeFacts, Grader, Spread, SubjectContext
 from yuqing.pipeline.store import SessionHolder, _ref_id
 from yuqing.store import grades as grade_store
+from yuqing.store.events import refresh_events
 from yuqing.store.grades import Regraded, StoredItem, StoryStats
 
 
@@ -49,6 +50,7 @@ class Regrade:
         )
         grade_store.apply_regrades(session, changes, now)
         self.escalations += sum(c.escalated for c in changes)
+        refresh_events(session, grade_store.event_ids_of(session, [c.item_id for c in changes]))
         return batch
 
     def regrade(

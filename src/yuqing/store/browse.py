@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from yuqing.domain import MediaTier, Platform
+from yuqing.domain import GradeCode, MediaTier, Platform
 from yuqing.errors import InputError
 from yuqing.store import search
 from yuqing.store.tables import Item, ItemSubject, MetricSnapshot, Story
@@ -26,6 +26,8 @@ class ItemFilter:
     since: datetime | None = None
     until: datetime | None = None
     story_id: int | None = None
+    grade: str | None = None
+    category: str | None = None
 
 
 @dataclass(slots=True)
@@ -51,6 +53,10 @@ def _filtered(session: Session, f: ItemFilter, query: search.SearchQuery | None)
         stmt = stmt.where(Item.media_tier == f.media_tier)
     if f.story_id is not None:
         stmt = stmt.where(Item.story_id == f.story_id)
+    if f.grade:
+        stmt = stmt.where(func.coalesce(Item.human_grade, Item.grade) == f.grade)
+    if f.category:
+        stmt = stmt.where(func.coalesce(Item.human_category, Item.category).startswith(f.category))
     when = func.coalesce(Item.published_at, Item.discovered_at)
     if f.since is not None:
         stmt = stmt.where(when >= f.since)
@@ -112,8 +118,16 @@ def item_filter(
     since: str | None,
     until: str | None,
     tz: ZoneInfo,
+    grade: str | None = None,
+    category: str | None = None,
 ) -> ItemFilter:
     """Validate raw parameters; InputError names the parameter that is wrong."""
+    if grade and grade not in GradeCode.__members__.values():
+        raise InputError("grade", f"等级 {grade[:40]!r} 无效，可选：{', '.join(GradeCode)}")
+    if category and not (category.isdigit() and len(category) <= 3):
+        raise InputError(
+            "category", f"分类代码 {category[:40]!r} 无效，应为一至三位数字，如 300 或 3"
+        )
     if platform and platform not in Platform.__members__.values():
         raise InputError("platform", f"平台 {platform[:40]!r} 无效，可选：{', '.join(Platform)}")
     if media_tier and media_tier not in MediaTier.__members__.values():
@@ -131,4 +145,11 @@ def item_filter(
         media_tier=media_tier or None,
         since=_moment(since, "since", tz),
         until=until_moment,
+        grade=grade or None,
+        category=_category_prefix(category) if category else None,
     )
+
+
+def _category_prefix(code: str) -> str:
+    """A top-level code (300) covers its subcategories (301 …); others match exactly."""
+    return code[0] if code.endswith("00") and code != "000" else code

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from yuqing.domain import Analysis, Grading, Harm, Item
 from yuqing.errors import InputError
+from yuqing.standard import Standard
 from yuqing.store.tables import GradeChange, Story
 from yuqing.store.tables import Item as ItemRow
 
@@ -235,6 +236,7 @@ def apply_regrades(session: Session, changes: Sequence[Regraded], now: datetime)
 
 def review(
     session: Session,
+    standard: Standard,
     item_id: int,
     *,
     actor: str,
@@ -245,9 +247,19 @@ def review(
 ) -> ItemRow:
     """A monitor's grade and/or category for an item, with the reason; machine values stay."""
     if not note.strip():
-        raise InputError("review", "人工改判须填写理由")
+        raise InputError("note", "人工改判须填写理由")
+    if len(note) > 2000:
+        raise InputError("note", f"理由过长（{len(note)} 字，最多 2000）")
+    if not actor.strip() or len(actor) > 100:
+        raise InputError("by", "请填写改判人（最多 100 字）")
     if grade is None and category is None:
-        raise InputError("review", "请给出等级或分类（或两者）")
+        raise InputError("grade", "请给出等级或分类（或两者）")
+    grades = [g.code.value for g in standard.grades]
+    if grade is not None and grade not in grades:
+        raise InputError("grade", f"等级 {grade[:40]!r} 无效，可选：{'、'.join(grades)}")
+    codes = [c.code for c in standard.iter_categories()]
+    if category is not None and category not in codes:
+        raise InputError("category", f"分类代码 {category[:40]!r} 不在分类体系中")
     row = session.get(ItemRow, item_id)
     if row is None:
         raise InputError("review", f"信息 {item_id} 不存在")
@@ -257,7 +269,7 @@ def review(
     if category is not None:
         row.human_category = category
     row.review_note = note.strip()
-    row.reviewed_by = actor
+    row.reviewed_by = actor.strip()
     row.reviewed_at = now
     row.updated_at = now
     session.add(
@@ -270,7 +282,7 @@ def review(
             grade=row.human_grade or row.grade,
             category=row.human_category or row.category,
             reasons=[],
-            actor=actor,
+            actor=actor.strip(),
             note=note.strip(),
             escalated=False,
         )
@@ -285,3 +297,16 @@ def history(session: Session, item_id: int) -> list[GradeChange]:
             select(GradeChange).where(GradeChange.item_id == item_id).order_by(GradeChange.id)
         )
     )
+
+
+def event_ids_of(session: Session, item_ids: Sequence[int]) -> set[int]:
+    """The events the given items belong to."""
+    found: set[int] = set()
+    for start in range(0, len(item_ids), 500):
+        chunk = list(item_ids[start : start + 500])
+        found.update(
+            e
+            for e in session.scalars(select(ItemRow.event_id).where(ItemRow.id.in_(chunk)))
+            if e is not None
+        )
+    return found

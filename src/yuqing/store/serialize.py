@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from yuqing.store.search import SearchQuery, highlight
-from yuqing.store.tables import Item, MetricSnapshot, Story
+from yuqing.store.tables import GradeChange, Item, MetricSnapshot, Story
 
 SNIPPET_CHARS = 160
 
@@ -55,11 +55,66 @@ def item_summary(item: Item, query: SearchQuery | None = None) -> dict[str, Any]
         "sightings": item.sightings,
         "story_id": item.story_id,
         "subjects": [s.subject_id for s in item.subjects],
+        **judgement(item),
     }
 
 
-def item_detail(item: Item, snapshots: list[MetricSnapshot], story: Story | None) -> dict[str, Any]:
+def judgement(item: Item) -> dict[str, Any]:
+    """Analysis, the machine grade and a monitor's review; `grade`/`category` are effective."""
+    analyzed = item.sentiment is not None
+    return {
+        "grade": item.human_grade or item.grade,
+        "category": item.human_category or item.category,
+        "machine": {"grade": item.grade, "category": item.category} if analyzed else None,
+        "review": (
+            {
+                "grade": item.human_grade,
+                "category": item.human_category,
+                "note": item.review_note,
+                "by": item.reviewed_by,
+                "at": _iso(item.reviewed_at),
+            }
+            if item.reviewed_at is not None
+            else None
+        ),
+        "analysis": (
+            {
+                "sentiment": {"label": item.sentiment, "score": item.sentiment_score},
+                "rumor": {"score": item.rumor_score, "label": item.rumor},
+                "offensive": {"score": item.offensive_score, "label": item.offensive},
+                "harms": item.harms,
+                "signals": item.signals,
+            }
+            if analyzed
+            else None
+        ),
+        "event_id": item.event_id,
+    }
+
+
+def grade_change(change: GradeChange) -> dict[str, Any]:
+    return {
+        "at": _iso(change.at),
+        "by": change.by,
+        "cause": change.cause,
+        "previous": change.previous,
+        "grade": change.grade,
+        "category": change.category,
+        "escalated": change.escalated,
+        "actor": change.actor,
+        "note": change.note,
+    }
+
+
+def item_detail(
+    item: Item,
+    snapshots: list[MetricSnapshot],
+    story: Story | None,
+    history: list[GradeChange] | None = None,
+) -> dict[str, Any]:
     data = item_summary(item)
+    data["grade_reasons"] = item.grade_reasons
+    data["grade_history"] = [grade_change(c) for c in history or []]
     data.pop("snippet")
     data["content"] = item.content
     data["content_hash"] = item.content_hash

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,9 +11,9 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from yuqing.errors import InputError, StorageError, YuqingError
+from yuqing.errors import ConfigError, InputError, StorageError, YuqingError
 from yuqing.settings import Settings
-from yuqing.standard import load_standard
+from yuqing.standard import Standard, load_standard
 from yuqing.store.db import Database, open_database
 from yuqing.store.items import count_items
 from yuqing.store.serialize import snippet
@@ -38,6 +39,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     templates.env.globals["platform_name"] = standard.platform_name
     templates.env.globals["media_tier_name"] = lambda code: standard.media_tier(code).name
     templates.env.globals["snippet"] = snippet
+    templates.env.globals["grade_name"] = standard.grade_name
+    templates.env.globals["category_name"] = _category_namer(standard)
+    templates.env.globals["harm_name"] = lambda code: standard.harm_type(code).name
 
     @app.exception_handler(YuqingError)
     async def yuqing_error(_request: Request, exc: YuqingError) -> JSONResponse:
@@ -69,3 +73,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(event_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _category_namer(standard: Standard) -> Callable[[str | None], str]:
+    def name(code: str | None) -> str:
+        if not code:
+            return "—"
+        try:
+            return f"{code} {standard.category_name(code)}"
+        except ConfigError:
+            return code  # a code from an earlier taxonomy: show it as it is
+
+    return name

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from yuqing.settings import Settings
+from yuqing.standard import Standard, load_standard
 from yuqing.store.db import Database
 
 
@@ -27,5 +28,11 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_standard(request: Request) -> Standard:
+    settings = get_settings(request)
+    return load_standard(settings.standard_dir, settings.taxonomy)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+StandardDep = Annotated[Standard, Depends(get_standard)]

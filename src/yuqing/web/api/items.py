@@ -6,11 +6,14 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
 
+from yuqing.pipeline.review import review_and_refresh
 from yuqing.store import browse
+from yuqing.store import grades as grade_store
 from yuqing.store.browse import item_filter
 from yuqing.store.serialize import item_detail, item_summary
-from yuqing.web.deps import SessionDep, SettingsDep
+from yuqing.web.deps import SessionDep, SettingsDep, StandardDep
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 
@@ -25,6 +28,8 @@ def list_items(
     media_tier: Annotated[str | None, Query(description="媒体级别代码")] = None,
     since: Annotated[str | None, Query(description="起始时间（含），ISO 8601")] = None,
     until: Annotated[str | None, Query(description="截止时间，ISO 8601；只写日期时含当天")] = None,
+    grade: Annotated[str | None, Query(description="等级代码（人工改判优先）")] = None,
+    category: Annotated[str | None, Query(description="分类代码；一级分类含其子类")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
@@ -37,6 +42,8 @@ def list_items(
         since=since,
         until=until,
         tz=ZoneInfo(settings.timezone),
+        grade=grade,
+        category=category,
     )
     result = browse.list_items(session, flt, page=page, per_page=per_page)
     return {
@@ -54,4 +61,31 @@ def get_item(item_id: int, session: SessionDep) -> dict[str, Any]:
     if item is None:
         raise HTTPException(status_code=404, detail=f"条目 {item_id} 不存在")
     story = browse.story(session, item.story_id) if item.story_id else None
-    return item_detail(item, browse.snapshots(session, item_id), story)
+    history = grade_store.history(session, item_id)
+    return item_detail(item, browse.snapshots(session, item_id), story, history)
+
+
+class ReviewIn(BaseModel):
+    """A monitor's judgement: grade and/or category, with the reason."""
+
+    grade: str | None = Field(default=None, description="等级代码")
+    category: str | None = Field(default=None, description="分类代码")
+    note: str = Field(description="改判理由")
+    by: str = Field(description="改判人")
+
+
+@router.post("/{item_id}/review")
+def review_item(
+    item_id: int, body: ReviewIn, session: SessionDep, standard: StandardDep
+) -> dict[str, Any]:
+    """Set the human grade/category; the machine values are kept beside it."""
+    review_and_refresh(
+        session,
+        standard,
+        item_id,
+        grade=body.grade,
+        category=body.category,
+        note=body.note,
+        actor=body.by,
+    )
+    return get_item(item_id, session)

@@ -7,14 +7,16 @@ from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from yuqing.errors import InputError
+from yuqing.pipeline.review import review_and_refresh
 from yuqing.store import browse
+from yuqing.store import grades as grade_store
 from yuqing.store.browse import item_filter
 from yuqing.store.subjects import list_subjects
-from yuqing.web.deps import SessionDep, SettingsDep
+from yuqing.web.deps import SessionDep, SettingsDep, StandardDep
 from yuqing.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -26,15 +28,20 @@ def items_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    standard: StandardDep,
     q: Annotated[str, Query(max_length=200)] = "",
     subject: Annotated[str, Query()] = "",
     platform: Annotated[str, Query()] = "",
     media_tier: Annotated[str, Query()] = "",
     since: Annotated[str, Query()] = "",
     until: Annotated[str, Query()] = "",
+    grade: Annotated[str, Query()] = "",
+    category: Annotated[str, Query()] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     params = {
+        "grade": grade,
+        "category": category,
         "q": q,
         "subject": subject,
         "platform": platform,
@@ -59,6 +66,8 @@ def items_page(
                 since=since,
                 until=until,
                 tz=ZoneInfo(settings.timezone),
+                grade=grade,
+                category=category,
             )
             result = browse.list_items(session, flt, page=page, per_page=PER_PAGE)
         except InputError as exc:
@@ -76,6 +85,8 @@ def items_page(
         "items.html",
         {
             "params": params,
+            "grades": standard.grades,
+            "categories": standard.taxonomy.categories,
             "error": error,
             "result": result,
             "terms": terms,
@@ -91,7 +102,12 @@ def items_page(
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 def item_page(
-    request: Request, item_id: int, session: SessionDep, settings: SettingsDep
+    request: Request,
+    item_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    standard: StandardDep,
+    review_error: str | None = None,
 ) -> HTMLResponse:
     item = browse.get_item(session, item_id)
     if item is None:
@@ -116,8 +132,42 @@ def item_page(
             "story": story,
             "members": members,
             "snapshots": browse.snapshots(session, item_id),
+            "history": grade_store.history(session, item_id),
+            "grades": standard.grades,
+            "categories": list(standard.iter_categories()),
+            "review_error": review_error,
             "subjects": subjects,
             "terms": terms,
             "tz": ZoneInfo(settings.timezone),
         },
+        status_code=400 if review_error else 200,
     )
+
+
+@router.post("/items/{item_id}/review", response_class=HTMLResponse, response_model=None)
+def review_form(
+    request: Request,
+    item_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    standard: StandardDep,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    by: Annotated[str, Form(max_length=100)] = "",
+    grade: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """The review form on the item page: save, then show the item again (PRG)."""
+    try:
+        review_and_refresh(
+            session,
+            standard,
+            item_id,
+            note=note,
+            actor=by,
+            grade=grade or None,
+            category=category or None,
+        )
+    except InputError as exc:
+        session.rollback()
+        return item_page(request, item_id, session, settings, standard, review_error=exc.reason)
+    return RedirectResponse(f"/items/{item_id}#grading", status_code=303)

@@ -1,0 +1,15 @@
+"""The `yuqing` command. Each command parses, calls one library function, prints.
+
+`--json` prints machine-readable results; errors print one red line and exit 1.
+"""
+
+from __future__ import annotations
+
+from yuqing.cli import core, items  # noqa: F401  (they register their commands)
+from yuqing.cli.base import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()
