@@ -167,7 +167,6 @@ def review_form(
             grade=grade or None,
             category=category or None,
         )
-    except InputError as exc:
-        session.rollback()
+    except InputError as exc:  # raised before anything is changed
         return item_page(request, item_id, session, settings, standard, review_error=exc.reason)
     return RedirectResponse(f"/items/{item_id}#grading", status_code=303)
