@@ -84,28 +84,56 @@ def test_sightings_of_one_item_in_one_batch_apply_in_order(db: Database) -> None
     assert [tuple(h) for h in history] == [(10, 3), (50, 3), (50, 9)]
 
 
-def test_story_chains_within_a_batch_and_into_existing_stories(db: Database) -> None:
+def test_story_links_within_a_batch_and_into_stored_items(db: Database) -> None:
     day = timedelta(days=1)
-    a, b, c, d, e = _stored(
-        db,
+    first = _items(
         RawItem(content="甲", url="https://a.example/1", published=NOW - 2 * day),
+        RawItem(content="戊", url="https://d.example/1", published=NOW - 5 * day),
+        RawItem(content="丁", url="https://c.example/1", published=NOW - day),
+    )
+    a, e, d = first
+    d.similar_to = e  # a copy of an item earlier in the same batch
+    with db.session() as session:
+        assert items.insert_items(session, first) == 1
+    assert a.id and e.id and d.id and e.story_id == d.story_id and a.story_id is None
+
+    second = _items(
         RawItem(content="乙", url="https://b.example/1", published=NOW - 3 * day),
         RawItem(content="丙", url="https://a.example/2"),
-        RawItem(content="丁", url="https://c.example/1", published=NOW - day),
-        RawItem(content="戊", url="https://d.example/1", published=NOW - 5 * day),
+        RawItem(content="庚", url="https://g.example/1"),
+        RawItem(content="己", url="https://f.example/1"),
+        RawItem(content="辛", url="https://h.example/1"),
     )
+    b, c, g, f, h = second
+    b.similar_to = a.id  # a stored item without a story: it becomes the origin's story
+    c.similar_to = b  # a chain inside the batch
+    f.similar_to = g  # an item of this batch without a story
+    h.similar_to = d.id  # a stored item already in a story
     with db.session() as session:
-        first = items.assign_stories(session, [(d, e)])
-    with db.session() as session:
-        # b copies a (no story yet), c copies b (in this batch), another item copies d.
-        assigned = items.assign_stories(session, [(b, a), (c, b)])
-    assert assigned[a] == assigned[b] == assigned[c] != first[d] == first[e]
+        assert items.insert_items(session, second) == 4
+    assert b.story_id == c.story_id != g.story_id == f.story_id
+    assert h.story_id == d.story_id
+
     with db.session() as session:
         stories = {s.id: s for s in session.scalars(select(Story))}
-        links = dict(session.execute(select(ItemRow.id, ItemRow.similar_to_id)).all())
-    new = stories[assigned[a]]
-    assert (new.origin_item_id, new.item_count, new.site_count) == (b, 3, 2)
-    assert new.first_published_at == NOW - 3 * day
-    old = stories[first[d]]
-    assert (old.origin_item_id, old.item_count, old.site_count) == (e, 2, 2)
-    assert links == {a: None, b: a, c: b, d: e, e: None}
+        rows = {r.id: r for r in session.scalars(select(ItemRow))}
+    assert len(stories) == 3
+    assert {i: (r.story_id, r.similar_to_id) for i, r in rows.items()} == {
+        a.id: (b.story_id, None),
+        e.id: (d.story_id, None),
+        d.id: (d.story_id, e.id),
+        b.id: (b.story_id, a.id),
+        c.id: (b.story_id, b.id),
+        g.id: (g.story_id, None),
+        f.id: (g.story_id, g.id),
+        h.id: (d.story_id, d.id),
+    }
+    summary = {
+        sid: (s.origin_item_id, s.item_count, s.site_count, s.first_published_at)
+        for sid, s in stories.items()
+    }
+    assert summary == {
+        b.story_id: (b.id, 3, 2, NOW - 3 * day),  # the earliest published is the origin
+        d.story_id: (e.id, 3, 3, NOW - 5 * day),
+        g.story_id: (g.id, 2, 2, NOW),  # no publish times: discovery time, then the lower id
+    }

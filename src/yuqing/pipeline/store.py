@@ -49,7 +49,7 @@ class Store:
 
     def process(self, batch: Batch) -> Batch:
         fresh = [i for i in batch.items if i.duplicate_of is None]
-        item_store.insert_items(self.context.session, fresh)
+        self.counts.story_links += item_store.insert_items(self.context.session, fresh)
         self.counts.imported += len(fresh)
         sightings = [
             (target, item)
@@ -58,14 +58,4 @@ class Store:
         ]
         self.counts.duplicates += len(sightings)
         self.counts.snapshots += item_store.record_sightings(self.context.session, sightings)
-        pairs = [
-            (item.id, similar)
-            for item in fresh
-            if item.id is not None and (similar := _ref_id(item.similar_to)) is not None
-        ]
-        assigned = item_store.assign_stories(self.context.session, pairs)
-        for item in fresh:
-            if item.id is not None:
-                item.story_id = assigned.get(item.id)
-        self.counts.story_links += len(pairs)
         return batch

@@ -7,7 +7,17 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from yuqing.domain import Item
@@ -60,28 +70,19 @@ def _chunks(ids: Collection[int]) -> Iterator[list[int]]:
         yield ordered[start : start + _IN_CHUNK]
 
 
-def _insert_returning_ids(
-    session: Session,
-    model: type[ItemRow | Story],
-    rows: Sequence[Mapping[str, object]],
-    constants: Mapping[str, ColumnElement[Any]] | None = None,
-) -> list[int]:
-    """Insert rows and return their ids in order.
+def _reserve_ids(session: Session, model: type[ItemRow | Story], n: int) -> list[int]:
+    """`n` new primary keys for `model`, so that rows can refer to each other before insertion.
 
-    SQLite cannot batch `INSERT … RETURNING` with ordered results, so SQLAlchemy would send one
-    statement per row; there the ids are assigned inside the write transaction instead (a
-    concurrent writer makes the transaction fail, never mislabels a row). PostgreSQL batches
-    RETURNING with order preserved. `constants` are SQL expressions for columns that all rows
-    have alike.
+    PostgreSQL draws them from the table's sequence. SQLite has none: there they follow the
+    largest id, inside the write transaction (a concurrent writer makes the transaction fail,
+    never mislabels a row). Explicit ids also spare `INSERT … RETURNING`, which SQLAlchemy
+    cannot batch on SQLite with ordered results.
     """
-    stmt = insert(model).values(constants or {})
-    if session.get_bind().dialect.name != "sqlite":
-        return list(session.scalars(stmt.returning(model.id, sort_by_parameter_order=True), rows))
-    first = (session.scalar(select(func.max(model.id))) or 0) + 1
-    ids = list(range(first, first + len(rows)))
-    # On the connection, as Core: the ORM's bulk path adds ~10 µs per row and gives nothing here.
-    session.connection().execute(stmt, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
-    return ids
+    if session.get_bind().dialect.name == "sqlite":
+        first = (session.scalar(select(func.max(model.id))) or 0) + 1
+        return list(range(first, first + n))
+    stmt = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+    return list(session.scalars(stmt, {"table": model.__tablename__, "n": n}))
 
 
 def _update_by_id(
@@ -103,13 +104,34 @@ def _update_by_id(
     session.connection().execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
 
 
-def insert_items(session: Session, items: Sequence[Item]) -> None:
-    """Insert new items with their matches, first metric snapshot and search index; sets ids."""
+def _id_of(ref: Item | int | None) -> int | None:
+    return ref.id if isinstance(ref, Item) else ref
+
+
+def insert_items(session: Session, items: Sequence[Item]) -> int:
+    """Insert new items with their matches, first metric snapshot, search index and story.
+
+    Sets each item's `id` and `story_id`. An item that copies another (`similar_to`, stored or
+    earlier in `items`) joins the copied item's story, created when it had none. Story links
+    go in with the rows: only stored items that start a story are updated, because an UPDATE
+    of a row just inserted costs ~10× its INSERT on SQLite with foreign keys on.
+    Returns the number of items that copy another (story links).
+    """
     if not items:
-        return
+        return 0
+    ids = _reserve_ids(session, ItemRow, len(items))
+    for item, item_id in zip(items, ids, strict=True):
+        item.id = item_id
+    copies = {
+        item_id: similar
+        for item, item_id in zip(items, ids, strict=True)
+        if (similar := _id_of(item.similar_to)) is not None
+    }
+    story_of = _assign_stories(session, copies)
     now = utcnow()
     rows = [
         {
+            "id": item_id,
             "external_id": i.raw.external_id,
             "source_id": i.raw.source_id,
             "url": i.url,
@@ -125,17 +147,18 @@ def insert_items(session: Session, items: Sequence[Item]) -> None:
             "discovered_at": i.discovered_at,
             "content_hash": i.content_hash,
             "signature": i.signature,
+            "story_id": story_of.get(item_id),
+            "similar_to_id": copies.get(item_id),
             "sightings": 1,
             "created_at": now,
             "updated_at": now,
             **i.metrics.as_dict(),
         }
-        for i in items
+        for i, item_id in zip(items, ids, strict=True)
     ]
-    ids = _insert_returning_ids(session, ItemRow, rows, _NOT_ANALYZED)
-    for item, item_id in zip(items, ids, strict=True):
-        item.id = item_id
+    # On the connection, as Core: the ORM's bulk path adds ~10 µs per row and gives nothing here.
     connection = session.connection()
+    connection.execute(insert(ItemRow).values(_NOT_ANALYZED), rows)
     matches = [
         {
             "item_id": item_id,
@@ -160,6 +183,16 @@ def insert_items(session: Session, items: Sequence[Item]) -> None:
         session,
         [(item_id, i.match_title, i.match_content) for i, item_id in zip(items, ids, strict=True)],
     )
+    batch = set(ids)
+    _update_by_id(
+        session,
+        ItemRow,
+        [{"id": i, "story_id": s} for i, s in story_of.items() if i not in batch],
+    )
+    refresh_stories(session, set(story_of.values()))
+    for item, item_id in zip(items, ids, strict=True):
+        item.story_id = story_of.get(item_id)
+    return len(copies)
 
 
 def record_sightings(session: Session, sightings: Sequence[tuple[int, Item]]) -> int:
@@ -210,48 +243,39 @@ def record_sightings(session: Session, sightings: Sequence[tuple[int, Item]]) ->
     return len(snapshots)
 
 
-def assign_stories(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[int, int]:
-    """Put each new item in the story of the item it copies: (item id, similar id) pairs.
+def _assign_stories(session: Session, copies: Mapping[int, int]) -> dict[int, int]:
+    """The story of each copy and of each copied item: {copy id: copied id} in arrival order.
 
-    Stories are created when the copied item had none; each touched story is recounted once,
-    so a story with thousands of reposts costs one pass per batch, not one per repost.
-    Returns item id → story id.
+    A copy joins the story of the item it copies; one is created (in one insert for all) when
+    that item has none yet, stored or earlier in the batch. Returns item id → story id for
+    every copy and every copied item whose story is new.
     """
-    if not pairs:
+    if not copies:
         return {}
     story_of: dict[int, int | None] = {}
-    for chunk in _chunks({s for _, s in pairs}):
+    for chunk in _chunks(set(copies.values())):
         stmt = select(ItemRow.id, ItemRow.story_id).where(ItemRow.id.in_(chunk))
         story_of.update(session.execute(stmt).all())
     # New stories get placeholder numbers -1, -2, … until they are inserted in one statement.
     assigned: dict[int, int] = {}
     new = 0
-    for item_id, similar_id in pairs:
+    for item_id, similar_id in copies.items():
         story_id = story_of.get(similar_id)
         if story_id is None:
             new += 1
             story_id = story_of[similar_id] = assigned[similar_id] = -new
         story_of[item_id] = assigned[item_id] = story_id
     if new:
+        created = _reserve_ids(session, Story, new)
         now = utcnow()
-        rows = [
-            {"item_count": 0, "site_count": 0, "created_at": now, "updated_at": now}
-            for _ in range(new)
-        ]
-        created = _insert_returning_ids(session, Story, rows)
+        session.connection().execute(
+            insert(Story),
+            [
+                {"id": i, "item_count": 0, "site_count": 0, "created_at": now, "updated_at": now}
+                for i in created
+            ],
+        )
         assigned = {i: created[-s - 1] if s < 0 else s for i, s in assigned.items()}
-    copied = dict(pairs)
-    _update_by_id(
-        session,
-        ItemRow,
-        [{"id": i, "story_id": assigned[i], "similar_to_id": s} for i, s in copied.items()],
-    )
-    _update_by_id(
-        session,
-        ItemRow,
-        [{"id": i, "story_id": s} for i, s in assigned.items() if i not in copied],
-    )
-    refresh_stories(session, set(assigned.values()))
     return assigned
 
 
