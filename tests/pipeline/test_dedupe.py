@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from yuqing.pipeline.dedupe import PERMUTATIONS, minhash_many, similarity
+from yuqing.domain import Item
+from yuqing.pipeline.dedupe import PERMUTATIONS, SimilarityIndex, minhash_many, similarity
 
 TEXTS = [
     "云岭农商银行城关支行门口排起长队，多名储户反映取不出钱。",
@@ -37,3 +38,24 @@ def test_a_repost_is_similar_and_another_text_is_not() -> None:
     )
     assert similarity(original, repost) >= 0.6
     assert similarity(original, other) < 0.2
+
+
+def test_index_finds_a_stored_copy_and_forgets_a_rolled_back_one() -> None:
+    article = (
+        TEXTS[0] + "银行工作人员解释称，系统升级导致部分业务暂停，存款安全不受影响，预计下午恢复。"
+    )
+    texts = [article, "【转】" + article, "今日天气晴，气温十五度，适合出行。"]
+    signatures = minhash_many(texts)
+    keys = SimilarityIndex.keys(signatures)
+    index = SimilarityIndex()
+    index.add(7, signatures[0])  # a stored item: keys computed by the index
+    found = index.best(signatures[1], keys[1], 0.6)
+    assert found is not None and found[0] == 7 and found[1] >= 0.6
+    assert index.best(signatures[2], keys[2], 0.6) is None
+
+    pending = Item.__new__(Item)
+    index.add_pending(pending, signatures[2], keys[2])
+    assert index.best(signatures[2], keys[2], 0.6) == (pending, 1.0)
+    index.rollback()
+    assert index.best(signatures[2], keys[2], 0.6) is None
+    assert len(index) == 1

@@ -30,6 +30,10 @@ _P1, _P2, _P3 = (
     np.uint64(0xC2B2AE3D27D4EB4F),
     np.uint64(0x165667B19E3779F9),
 )
+# Band keys for the LSH buckets: a random linear hash of each band's 8 values to 64 bits, with
+# other multipliers per band. In memory only, never stored: a collision only adds a candidate,
+# which the full-signature comparison then rejects.
+_BAND_MIX = _rng.integers(1, 2**63, (BANDS, ROWS), dtype=np.uint64) | np.uint64(1)
 _CHUNK = 32  # texts per vectorised step: ~2 MB of hashes stay in cache (64: 1.4× slower)
 
 Signature = npt.NDArray[np.uint32]
@@ -79,7 +83,7 @@ class SimilarityIndex:
     BUCKET_PROBE = 24
 
     def __init__(self) -> None:
-        self._buckets: dict[bytes, list[int]] = defaultdict(list)
+        self._buckets: dict[int, list[int]] = defaultdict(list)
         self._signatures: list[Signature | None] = []
         self._stored: dict[int, int] = {}  # slot → item id
         self._pending: dict[int, Item] = {}  # slot → item of the batch in flight
@@ -88,25 +92,31 @@ class SimilarityIndex:
         return len(self._stored)
 
     @staticmethod
-    def _keys(signature: Signature) -> list[bytes]:
-        raw = signature.tobytes()
-        width = ROWS * 4
-        return [bytes([band]) + raw[band * width : (band + 1) * width] for band in range(BANDS)]
+    def keys(signatures: npt.NDArray[np.uint32]) -> list[list[int]]:
+        """The bucket keys of each signature (n × 64), one per band, for `add` and `best`."""
+        bands = signatures.reshape(len(signatures), BANDS, ROWS).astype(np.uint64)
+        with np.errstate(over="ignore"):
+            hashed = (bands * _BAND_MIX).sum(axis=2, dtype=np.uint64)
+        keys: list[list[int]] = hashed.tolist()
+        return keys
 
-    def _slot(self, signature: Signature) -> int:
+    def _slot(self, signature: Signature, keys: list[int]) -> int:
         slot = len(self._signatures)
         self._signatures.append(signature)
-        for key in self._keys(signature):
-            self._buckets[key].append(slot)
+        buckets = self._buckets
+        for key in keys:
+            buckets[key].append(slot)
         return slot
 
-    def add(self, item_id: int, signature: Signature) -> None:
+    def add(self, item_id: int, signature: Signature, keys: list[int] | None = None) -> None:
         """Index a stored item."""
-        self._stored[self._slot(signature)] = item_id
+        if keys is None:
+            keys = self.keys(signature.reshape(1, -1))[0]
+        self._stored[self._slot(signature, keys)] = item_id
 
-    def add_pending(self, item: Item, signature: Signature) -> None:
+    def add_pending(self, item: Item, signature: Signature, keys: list[int]) -> None:
         """Index an item of the current batch, not yet stored."""
-        self._pending[self._slot(signature)] = item
+        self._pending[self._slot(signature, keys)] = item
 
     def commit(self) -> None:
         """After the batch is stored: pending items that got an id become stored entries."""
@@ -123,12 +133,17 @@ class SimilarityIndex:
             self._signatures[slot] = None
         self._pending.clear()
 
-    def best(self, signature: Signature, threshold: float) -> tuple[Ref, float] | None:
+    def best(
+        self, signature: Signature, keys: list[int], threshold: float
+    ) -> tuple[Ref, float] | None:
         """The most similar indexed item at or above `threshold`, if any."""
         seen: set[int] = set()
         best: tuple[int, float] | None = None
-        for key in self._keys(signature):
-            for slot in self._buckets.get(key, ())[-self.BUCKET_PROBE :]:
+        for key in keys:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                continue
+            for slot in bucket[-self.BUCKET_PROBE :]:
                 if slot in seen:
                     continue
                 seen.add(slot)
@@ -180,12 +195,13 @@ class Dedupe:
                 by_content.setdefault(key, item)
                 fresh.append(item)
         signatures = minhash_many([i.match_content for i in fresh])
-        for item, signature in zip(fresh, signatures, strict=True):
+        keys = self.index.keys(signatures)
+        for item, signature, bands in zip(fresh, signatures, keys, strict=True):
             item.signature = signature.tobytes()
-            match = self.index.best(signature, self.threshold)
+            match = self.index.best(signature, bands, self.threshold)
             if match is not None:
                 item.similar_to, item.similarity = match
-            self.index.add_pending(item, signature)
+            self.index.add_pending(item, signature, bands)
         return batch
 
 
