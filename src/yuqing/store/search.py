@@ -163,9 +163,11 @@ def index_items(session: Session, rows: Sequence[tuple[int, str, str]]) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name == "sqlite":
-        session.connection().execute(
-            text("INSERT INTO items_fts(rowid, title, content) VALUES (:id, :title, :content)"),
-            [{"id": i, "title": fts5_tokens(t), "content": fts5_tokens(c)} for i, t, c in rows],
+        # Plain values straight to the driver: SQLAlchemy's per-row parameter handling has
+        # nothing to do here and costs several µs per row.
+        session.connection().exec_driver_sql(
+            "INSERT INTO items_fts(rowid, title, content) VALUES (?, ?, ?)",
+            [(i, fts5_tokens(t), fts5_tokens(c)) for i, t, c in rows],
         )
     else:
         session.connection().execute(
