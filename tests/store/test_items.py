@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 
 from yuqing.domain import Item, Metrics, RawItem
 from yuqing.pipeline.base import Batch
@@ -13,7 +14,7 @@ from yuqing.pipeline.normalize import Normalize
 from yuqing.store import items
 from yuqing.store.db import Database
 from yuqing.store.tables import Item as ItemRow
-from yuqing.store.tables import MetricSnapshot, Story
+from yuqing.store.tables import ItemSubject, MetricSnapshot, Story
 
 NOW = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
 
@@ -137,3 +138,33 @@ def test_story_links_within_a_batch_and_into_stored_items(db: Database) -> None:
         d.story_id: (e.id, 3, 3, NOW - 5 * day),
         g.story_id: (g.id, 2, 2, NOW),  # no publish times: discovery time, then the lower id
     }
+
+
+def test_sqlite_bulk_inserts_store_exactly_what_sqlalchemy_stores(sqlite_db: Database) -> None:
+    (item_id,) = _stored(sqlite_db, RawItem(content="正文"))
+    when = datetime(2026, 11, 21, 14, 30, 5, 123, tzinfo=ZoneInfo("Asia/Shanghai"))
+    row = {"item_id": item_id, "captured_at": when, "views": 3, "reposts": None}
+    spans = {"item_id": item_id, "subject_id": 1, "spans": [{"field": "content", "term": "正文"}]}
+    with sqlite_db.session() as session:
+        session.execute(
+            text(
+                "INSERT INTO subjects (id, name, kind, aliases, exclude, enabled, "
+                "created_at) VALUES (1, '甲', 'topic', '[]', '[]', 1, '2026-01-01'), "
+                "(2, '乙', 'topic', '[]', '[]', 1, '2026-01-01')"
+            )
+        )
+        items._insert_many(session, insert(MetricSnapshot), [row, row])
+        session.connection().execute(insert(MetricSnapshot), [row])  # SQLAlchemy's own way
+        items._insert_many(session, insert(ItemSubject), [spans])
+        session.connection().execute(insert(ItemSubject), [{**spans, "subject_id": 2}])
+        # A Python-side default missing from the rows: SQLAlchemy fills it in.
+        items._insert_many(session, insert(Story), [{"item_count": 0, "site_count": 0}])
+    with sqlite_db.engine.connect() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT captured_at, views, reposts FROM metric_snapshots WHERE views = 3"
+        ).all()
+        raw_spans = conn.exec_driver_sql("SELECT spans FROM item_subjects").scalars().all()
+        created = conn.exec_driver_sql("SELECT created_at FROM stories").scalar_one()
+    assert stored == [("2026-11-21 06:30:05.000123", 3, None)] * 3
+    assert raw_spans[0] == raw_spans[1] and json.loads(raw_spans[0]) == spans["spans"]
+    assert created is not None
