@@ -1,11 +1,11 @@
 """Chinese full-text search that finds 1- and 2-character terms, on SQLite and PostgreSQL.
 
 Search is by characters, never by words (Chinese has no spaces to split on), and each database
-gets the token form it searches fastest; both answer the same queries with the same results:
+gets the token form that suits its index; both answer the same queries with the same results:
 
 - **SQLite** (FTS5, contentless table `items_fts`, rowid = item id): one token per CJK
   character, so a term is the phrase of its characters and a single character is one token.
-  Building this index costs a fifth of an index of overlapping bigrams with a prefix index
+  Building this index costs a quarter of an index of overlapping bigrams with a prefix index
   for 1-character terms (a few thousand distinct tokens instead of hundreds of thousands, see
   benchmarks/README.md); the positions FTS5 keeps make the phrase exact. Between two runs (a
   CJK run, a Latin word, a number) stands `RUN_BREAK`, a token no query contains, so a
