@@ -10,14 +10,25 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
+from scipy import sparse
+from sklearn.model_selection import StratifiedGroupKFold
 
 from yuqing.domain.text import to_match_text
 from yuqing.errors import ConfigError
+from yuqing.pipeline.analyze.features import (
+    LEXICON_CLASSES,
+    FloatArray,
+    IntArray,
+    Lexicon,
+    hash_ngrams,
+)
 
 SENTIMENT_LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 # SMP2020 emotion → polarity. `surprise` is left out of training and of the headline dev
@@ -44,6 +55,8 @@ LICENSES: dict[str, str] = {
     "lexicons/sentiment": "cntext 2.2.1 (MIT wrapper); HowNet, NTUSD, DUTIR, Tsinghua "
     "praise/derogatory, Chinese EmoBank: academic lexicons",
 }
+# Whitespace, links and @mentions: reposts of one rumour differ mostly in these.
+_NOISE = re.compile(r"\s+|https?://\S+|@[^\s:：]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,31 +184,49 @@ def load_swsr(path: Path) -> Labelled:
     return Labelled(texts, labels, path)
 
 
-def load_lexicon(directory: Path) -> dict[str, str]:
-    """Polar sentiment terms (HowNet, NTUSD, Tsinghua), folded, two characters or more.
-
-    A term listed as positive by one lexicon and negative by another is dropped.
-    """
-    polarity = {
-        ("HowNet", "pos"): "positive",
-        ("HowNet", "neg"): "negative",
-        ("NTUSD", "positive"): "positive",
-        ("NTUSD", "negative"): "negative",
-        ("TsinghuaPraiseDegrade", "praise"): "positive",
-        ("TsinghuaPraiseDegrade", "degrade"): "negative",
+def load_lexicon(directory: Path) -> Lexicon:
+    """Union of the cntext sentiment lexicons, folded, terms of two characters or more."""
+    class_of = {
+        ("HowNet", "pos"): "pos",
+        ("HowNet", "neg"): "neg",
+        ("NTUSD", "positive"): "pos",
+        ("NTUSD", "negative"): "neg",
+        ("TsinghuaPraiseDegrade", "praise"): "pos",
+        ("TsinghuaPraiseDegrade", "degrade"): "neg",
+        ("DUTIR", "乐"): "joy",
+        ("DUTIR", "好"): "like",
+        ("DUTIR", "怒"): "anger",
+        ("DUTIR", "哀"): "sadness",
+        ("DUTIR", "惧"): "fear",
+        ("DUTIR", "恶"): "disgust",
+        ("DUTIR", "惊"): "surprise",
     }
-    seen: dict[str, set[str]] = {}
-    for source in ("HowNet", "NTUSD", "TsinghuaPraiseDegrade"):
-        path = directory / f"zh_common_{source}.yaml"
-        for category, terms in _yaml_dictionary(path).items():
-            label = polarity.get((source, str(category)))
-            if label is None or not isinstance(terms, list):
-                continue
-            for term in terms:
-                folded = to_match_text(str(term).strip())
-                if len(folded) >= 2:
-                    seen.setdefault(folded, set()).add(label)
-    return {term: labels.pop() for term, labels in sorted(seen.items()) if len(labels) == 1}
+    rows: dict[str, FloatArray] = {}
+
+    def mark(term: object, name: str) -> None:
+        folded = to_match_text(str(term).strip())
+        if len(folded) >= 2 and "\n" not in folded:
+            row = rows.setdefault(folded, np.zeros(len(LEXICON_CLASSES), dtype=np.float32))
+            row[LEXICON_CLASSES.index(name)] = 1.0
+
+    for source in ("HowNet", "NTUSD", "TsinghuaPraiseDegrade", "DUTIR"):
+        for category, terms in _yaml_dictionary(directory / f"zh_common_{source}.yaml").items():
+            name = class_of.get((source, str(category)))
+            if name is not None and isinstance(terms, list):
+                for term in terms:
+                    mark(term, name)
+    path = directory / "zh_valence_ChineseEmoBank.yaml"
+    for term, scores in _yaml_dictionary(path).items():
+        try:
+            valence = float(scores["valence"])  # type: ignore[index]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"词典 {path} 中 {term!r} 缺少 valence") from exc
+        if valence >= 6.0:
+            mark(term, "valence_high")
+        elif valence <= 4.0:
+            mark(term, "valence_low")
+    terms = sorted(rows)
+    return Lexicon(terms, np.stack([rows[t] for t in terms]))
 
 
 def _yaml_dictionary(path: Path) -> dict[str, object]:
@@ -207,3 +238,45 @@ def _yaml_dictionary(path: Path) -> dict[str, object]:
     if not isinstance(dictionary, dict):
         raise ConfigError(f"词典文件 {path} 格式错误（Dictionary 不是映射）")
     return dictionary
+
+
+def near_duplicate_groups(texts: Sequence[str], threshold: float = 0.8) -> IntArray:
+    """A group id per text; texts whose character 3-gram sets have Jaccard ≥ threshold share one.
+
+    Splitting by group keeps reposts and lightly edited copies on one side of a dev split.
+    """
+    n = len(texts)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    stripped = [_NOISE.sub("", text) or text for text in texts]
+    rows = hash_ngrams(stripped, 24, (3,))
+    shingles = sparse.csr_matrix(
+        (np.ones(len(rows.buckets), dtype=np.float32), rows.buckets, rows.indptr),
+        shape=(n, 1 << 24),
+    )
+    shingles.sum_duplicates()
+    shingles.data[:] = 1.0
+    sizes = np.asarray(shingles.sum(axis=1)).ravel()
+    overlap = sparse.triu(shingles @ shingles.T, k=1).tocoo()
+    union = sizes[overlap.row] + sizes[overlap.col] - overlap.data
+    close = overlap.data >= threshold * np.maximum(union, 1)
+    parent = np.arange(n)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    for a, b in zip(overlap.row[close], overlap.col[close], strict=True):
+        parent[root(int(a))] = root(int(b))
+    return np.array([root(i) for i in range(n)], dtype=np.int64)
+
+
+def grouped_split(
+    labels: Sequence[str], groups: IntArray, seed: int, folds: int = 5
+) -> tuple[IntArray, IntArray]:
+    """(train, dev) indices: one stratified fold is dev; near-duplicates stay on one side."""
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    train, dev = next(splitter.split(np.zeros(len(labels)), np.asarray(labels), groups))
+    return np.asarray(train, dtype=np.int64), np.asarray(dev, dtype=np.int64)

@@ -5,8 +5,10 @@ Texts arrive already folded by `yuqing.domain.text.to_match_text`. Each text bec
 - hashed character n-grams (orders 1–3) in `2**bits` buckets, each count divided by the
   square root of the text's n-gram total (a stand-in for L2 normalization that needs no
   per-text sort, so prediction is one sparse product);
-- optionally a few dense cues after the hashed block, counted on the code-point array:
-  Weibo `[表情]` brackets, `!`, `?`, `#话题#`, `@`, reposts (`//`), links, and length.
+- optionally dense cues after the hashed block: sentiment-lexicon hits per class (and
+  polar hits right after a negator), then counts on the code-point array: Weibo `[表情]`
+  brackets, `!`, `?`, `#话题#`, `@`, reposts (`//`), links, and length. The lexicon is a
+  derived word list shipped with the artifacts; one Aho-Corasick pass covers a whole batch.
 
 The hash is a fixed 64-bit mix of the code points (murmur3's finalizer), so a bucket is the
 same in every process and on every machine; Python's `hash()` is never used.
@@ -18,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import ahocorasick_rs
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
@@ -26,6 +29,21 @@ FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 U64Array = npt.NDArray[np.uint64]
 
+# A lexicon term may belong to several classes; its row is 0/1 over these.
+LEXICON_CLASSES: tuple[str, ...] = (
+    "pos",
+    "neg",
+    "joy",
+    "like",
+    "anger",
+    "sadness",
+    "fear",
+    "disgust",
+    "surprise",
+    "valence_high",
+    "valence_low",
+)
+NEGATORS = "不没无非别未莫勿"
 # Dense cues: (name, characters counted). `log_length` is added after them.
 CUE_CHARS: tuple[tuple[str, str], ...] = (
     ("emoticon", "["),
@@ -37,7 +55,13 @@ CUE_CHARS: tuple[tuple[str, str], ...] = (
     ("link", ":"),
     ("ellipsis", "…"),
 )
-CUE_NAMES: tuple[str, ...] = (*(name for name, _ in CUE_CHARS), "log_length")
+CUE_NAMES: tuple[str, ...] = (
+    *(f"lex_{name}" for name in LEXICON_CLASSES),
+    "negated_pos",
+    "negated_neg",
+    *(name for name, _ in CUE_CHARS),
+    "log_length",
+)
 
 _U64 = np.uint64
 _MIX1 = _U64(0xFF51AFD7ED558CCD)
@@ -114,15 +138,79 @@ def hash_ngrams(texts: Sequence[str], bits: int, orders: Sequence[int]) -> Ngram
     return NgramRows(buckets, indptr, np.asarray(counts, np.int64), chars, lengths)
 
 
-def cue_features(rows: NgramRows) -> FloatArray:
-    """(n, len(CUE_NAMES)) log1p counts of the cue characters per text, and log1p length."""
+class Lexicon:
+    """Sentiment terms, each with a 0/1 row over `LEXICON_CLASSES`."""
+
+    def __init__(self, terms: Sequence[str], classes: FloatArray) -> None:
+        if len(terms) != len(classes) or classes.shape[1:] != (len(LEXICON_CLASSES),):
+            raise ValueError("one row of LEXICON_CLASSES per term")
+        self.terms = list(terms)
+        self.classes = np.asarray(classes, dtype=np.float32)
+        self._matcher = ahocorasick_rs.AhoCorasick(
+            self.terms or ["\x00"], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Terms grouped by class signature: compact and readable."""
+        groups: dict[str, list[str]] = {}
+        for term, row in zip(self.terms, self.classes, strict=True):
+            key = "+".join(LEXICON_CLASSES[i] for i in np.flatnonzero(row))
+            groups.setdefault(key, []).append(term)
+        return {"classes": list(LEXICON_CLASSES), "groups": groups}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Lexicon:
+        if list(data["classes"]) != list(LEXICON_CLASSES):
+            raise ValueError("lexicon classes differ from LEXICON_CLASSES")
+        terms: list[str] = []
+        rows: list[FloatArray] = []
+        for key, group in data["groups"].items():
+            row = np.zeros(len(LEXICON_CLASSES), dtype=np.float32)
+            for name in str(key).split("+"):
+                row[LEXICON_CLASSES.index(name)] = 1.0
+            terms.extend(str(term) for term in group)
+            rows.extend([row] * len(group))
+        empty = np.zeros((0, len(LEXICON_CLASSES)), dtype=np.float32)
+        return cls(terms, np.stack(rows) if rows else empty)
+
+    def hits(self, texts: Sequence[str], rows: NgramRows) -> FloatArray:
+        """(n, classes + 2) lexicon hits per class, then negated positive and negative hits."""
+        n, width = len(texts), len(LEXICON_CLASSES)
+        out = np.zeros((n, width + 2), dtype=np.float32)
+        # "\n" never occurs inside a term, so no match straddles two texts.
+        matches = self._matcher.find_matches_as_indexes("\n".join(texts))
+        if not matches:
+            return out
+        found = np.asarray(matches, dtype=np.int64)
+        term_ids, starts = found[:, 0], found[:, 1]
+        text_starts = np.cumsum(rows.lengths + 1) - rows.lengths - 1
+        doc = np.searchsorted(text_starts, starts, side="right") - 1
+        classes = self.classes[term_ids]
+        for column in range(width):
+            out[:, column] = np.bincount(doc, weights=classes[:, column], minlength=n)
+        char_at = starts - doc - 1  # position of the preceding char in `rows.chars`
+        negated = (starts > text_starts[doc]) & np.isin(
+            rows.chars[np.maximum(char_at, 0)], _NEGATOR_CODES
+        )
+        for offset, name in enumerate(("pos", "neg")):
+            weights = classes[negated, LEXICON_CLASSES.index(name)]
+            out[:, width + offset] = np.bincount(doc[negated], weights=weights, minlength=n)
+        return out
+
+
+_NEGATOR_CODES = np.array([ord(c) for c in NEGATORS], dtype=np.uint64)
+
+
+def cue_features(texts: Sequence[str], rows: NgramRows, lexicon: Lexicon) -> FloatArray:
+    """(n, len(CUE_NAMES)) log1p of lexicon hits, cue-character counts and length."""
     n = len(rows.lengths)
     doc_of = np.repeat(np.arange(n, dtype=np.int64), rows.lengths)
-    out = np.empty((n, len(CUE_NAMES)), dtype=np.float32)
+    counted = np.empty((n, len(CUE_CHARS) + 1), dtype=np.float32)
     for column, (_name, char) in enumerate(CUE_CHARS):
         hits = rows.chars == _U64(ord(char))
-        out[:, column] = np.bincount(doc_of[hits], minlength=n)
-    out[:, -1] = rows.lengths
+        counted[:, column] = np.bincount(doc_of[hits], minlength=n)
+    counted[:, -1] = rows.lengths
+    out = np.hstack([lexicon.hits(texts, rows), counted])
     return np.log1p(out, out=out)
 
 
@@ -149,10 +237,13 @@ class FeaturizerConfig:
 class Featurizer:
     """Folded texts → the shared feature space: `matrix()` to train, `scores()` to predict."""
 
-    def __init__(self, config: FeaturizerConfig) -> None:
+    def __init__(self, config: FeaturizerConfig, lexicon: Lexicon | None = None) -> None:
         if not 8 <= config.bits <= 26 or not set(config.orders) <= {1, 2, 3}:
             raise ValueError(f"unsupported featurizer config {config}")
+        if config.cues and lexicon is None:
+            raise ValueError("cue features need a lexicon")
         self.config = config
+        self.lexicon = lexicon
 
     @property
     def n_hashed(self) -> int:
@@ -176,9 +267,9 @@ class Featurizer:
         hashed = sum(blocks[1:], blocks[0]) if blocks else sparse.csr_matrix((n, self.n_hashed))
         scale = (1.0 / np.sqrt(np.maximum(rows.counts, 1))).astype(np.float32)
         hashed = sparse.diags(scale) @ hashed
-        if not self.config.cues:
+        if not self.config.cues or self.lexicon is None:
             return sparse.csr_matrix(hashed, dtype=np.float32)
-        cues = sparse.csr_matrix(cue_features(rows))
+        cues = sparse.csr_matrix(cue_features(texts, rows, self.lexicon))
         return sparse.hstack([hashed, cues], format="csr", dtype=np.float32)
 
     def scores(self, texts: Sequence[str], weights: FloatArray, bias: FloatArray) -> FloatArray:
@@ -196,7 +287,7 @@ class Featurizer:
         for block in range(1, len(self.config.orders)):
             out += per_row[block * n : (block + 1) * n]
         out /= np.sqrt(np.maximum(rows.counts, 1)).astype(np.float32)[:, None]
-        if self.config.cues:
-            out += cue_features(rows) @ weights[self.n_hashed :]
+        if self.lexicon is not None and self.config.cues:
+            out += cue_features(texts, rows, self.lexicon) @ weights[self.n_hashed :]
         out += bias
         return out
