@@ -46,7 +46,7 @@ from sqlalchemy import func, insert, select, text
 from yuqing.domain import Metrics, Platform, RawItem, SubjectSpec
 from yuqing.domain.enums import MediaTier
 from yuqing.pipeline.match import SubjectMatcher
-from yuqing.pipeline.run import STAGE_ORDER, Pipeline
+from yuqing.pipeline.run import INGEST_STAGES, Pipeline
 from yuqing.settings import Settings
 from yuqing.store.db import Database, open_database
 from yuqing.store.tables import Item as ItemRow
@@ -458,7 +458,7 @@ def run_pipeline(
     try:
         store_subjects(db, subjects)
         began = time.perf_counter()
-        pipeline = Pipeline(db, settings, subjects, now=lambda: NOW)
+        pipeline = Pipeline(db, settings, subjects, now=lambda: NOW, stages=INGEST_STAGES)
         setup = time.perf_counter() - began
         done = 0
         batch_seconds: list[float] = []
@@ -555,7 +555,7 @@ def summarize(args: argparse.Namespace, result: dict[str, Any]) -> dict[str, Any
     run = result["pipeline"]
     total = run["seconds"]
     stages = {}
-    for name in STAGE_ORDER:
+    for name in INGEST_STAGES:
         seconds = run["stage_seconds"].get(name, 0.0)
         stages[name] = {
             "seconds": round(seconds, 3),

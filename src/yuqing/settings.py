@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         le=50,
         description="How many key terms are kept per item and per event.",
     )
+    training_data_dir: Path | None = Field(
+        default=None,
+        description="The labelled corpora `yuqing train` retrains from (the layout of the "
+        "project's shared data: sentiment/, rumor/, offensive/, lexicons/).",
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

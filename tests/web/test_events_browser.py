@@ -89,7 +89,7 @@ def test_event_page_draws_the_graph_and_runs_no_injected_script(
 
         page.on("dialog", on_dialog)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(live_url + "/events")
+        page.goto(live_url + "/events?q=alert")  # the hostile event, on whatever page
         assert "舆情事件" in page.inner_text("h1")
         page.click(f'tr.event[data-id="{hostile_event}"] a')
         page.wait_for_url(f"**/events/{hostile_event}")

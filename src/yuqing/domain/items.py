@@ -53,6 +53,9 @@ class RawItem:
     source_id: int | None = None
     origin: str = ""
     is_html: bool = False
+    # The record's `id` exactly as the input wrote it (a number stays a number), for answers
+    # that must echo it (`yuqing analyze`); `external_id` is its text form.
+    input_id: str | int | float | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)

@@ -79,6 +79,7 @@ class RowError:
     where: str  # "path/name.jsonl:17"
     line: int  # 1-based line where the record starts (JSONL, JSON, CSV) or row number (XLSX)
     error: str  # Chinese; names the field and the bad value
+    id: object = None  # the record's own `id`, as it was written, when it has one
 
 
 def read_records(
@@ -231,10 +232,14 @@ def _convert(
     if not isinstance(record, dict):
         kind = "null" if record is None else _JSON_KINDS.get(type(record), type(record).__name__)
         return RowError(where, number, f"不是 JSON 对象（是{kind}）")
+    given_id = record.get("id")
+    if not isinstance(given_id, str | int | float) or isinstance(given_id, bool):
+        given_id = None
     try:
         raw = record_to_raw(record, where, max_field_chars=max_field_chars)
     except InputError as exc:
-        return RowError(where, number, exc.reason)
+        return RowError(where, number, exc.reason, given_id)
+    raw.input_id = given_id
     if raw.discovered_at is None:
         raw.discovered_at = discovered_at
     return raw

@@ -1,13 +1,14 @@
 """The pipeline: its stage order, and the loop that feeds it batches in transactions.
 
-Order (SPEC 4): normalize → dedupe → match → analyze → grade → events → store → alert.
-Analyze, grade, events and alert arrive with later issues; they slot into `STAGE_ORDER`.
+Order (SPEC 4): normalize → dedupe → match → analyze → grade → events → store → alert. Here
+store comes before regrade and events, which need the stored ids and story links; alert arrives
+with #5 and slots into `STAGE_ORDER` after them.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -17,18 +18,36 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from yuqing.domain import RawItem, SubjectSpec
-from yuqing.errors import StorageError
+from yuqing.errors import ConfigError, StorageError
+from yuqing.pipeline.analyze.analyzer import Analyzer
+from yuqing.pipeline.analyze.stage import Analyze
 from yuqing.pipeline.base import Batch, ItemError, Stage
 from yuqing.pipeline.dedupe import Dedupe, SimilarityIndex, signature_from_bytes
+from yuqing.pipeline.events import Events
+from yuqing.pipeline.grade import Grade, Grader, SubjectContext
 from yuqing.pipeline.match import Match, SubjectMatcher
 from yuqing.pipeline.normalize import Normalize
+from yuqing.pipeline.regrade import Regrade
 from yuqing.pipeline.store import Store, StoreCounts
 from yuqing.settings import Settings
+from yuqing.standard import load_standard
 from yuqing.store import items as item_store
+from yuqing.store import units as unit_store
 from yuqing.store.db import Database
 
-STAGE_ORDER = ("normalize", "dedupe", "match", "store")
-"""Stage names in the order they run; later issues insert analyze, grade, events, alert."""
+STAGE_ORDER = (
+    "normalize",
+    "dedupe",
+    "match",
+    "analyze",
+    "grade",
+    "store",
+    "regrade",
+    "events",
+)
+"""Stage names in the order they run."""
+INGEST_STAGES = ("normalize", "dedupe", "match", "store")
+"""The ingest slice alone, without analysis: what the ingest benchmark measures."""
 
 
 @dataclass(slots=True)
@@ -53,6 +72,10 @@ class IngestReport:
         }
 
 
+MODELS_DIR = "models"
+"""Retrained models (`yuqing train`) live in this folder of the data directory."""
+
+
 class _Context:
     """The session of the batch in flight, for stages that read or write the database."""
 
@@ -74,6 +97,7 @@ class Pipeline:
         subjects: Iterable[SubjectSpec] = (),
         *,
         now: Callable[[], datetime] | None = None,
+        stages: Sequence[str] = STAGE_ORDER,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -84,20 +108,40 @@ class Pipeline:
         with db.session() as session:
             for item_id, raw in item_store.iter_signatures(session, since):
                 self.index.add(item_id, signature_from_bytes(raw))
+        subjects = list(subjects)
         self.store = Store(self._context)
-        stages: dict[str, Stage] = {
-            "normalize": Normalize(
+        builders: dict[str, Callable[[], Stage]] = {
+            "normalize": lambda: Normalize(
                 ZoneInfo(settings.timezone), settings.max_content_chars, now=self._now
             ),
-            "dedupe": Dedupe(
+            "dedupe": lambda: Dedupe(
                 self.index,
                 lambda urls, hashes: item_store.lookup_exact(self._context.session, urls, hashes),
                 settings.near_duplicate_threshold,
             ),
-            "match": Match(SubjectMatcher(list(subjects))),
-            "store": self.store,
+            "match": lambda: Match(SubjectMatcher(subjects)),
+            "analyze": lambda: Analyze(
+                Analyzer.load(self.standard, settings.data_dir / MODELS_DIR)
+            ),
+            "grade": lambda: Grade(self.grader, self.subject_context),
+            "store": lambda: self.store,
+            "regrade": lambda: Regrade(self._context, self.grader, self.subject_context, self._now),
+            "events": lambda: Events(self._context, settings),
         }
-        self.stages = [stages[name] for name in STAGE_ORDER]
+        unknown = [name for name in stages if name not in builders]
+        if unknown:
+            raise ConfigError(
+                f"未知的流水线环节：{'、'.join(unknown)}；可用的有：{'、'.join(builders)}"
+            )
+        self.standard = load_standard(settings.standard_dir, settings.taxonomy)
+        self.grader = Grader(self.standard)
+        with db.session() as session:
+            regions = unit_store.unit_regions(session)
+        self.subject_context = SubjectContext(
+            names={s.id: s.name for s in subjects},
+            units={s.id: (s.unit_id, regions.get(s.unit_id or 0)) for s in subjects},
+        )
+        self.stages = [builders[name]() for name in stages]
 
     def run(
         self,

@@ -310,3 +310,23 @@ def event_ids_of(session: Session, item_ids: Sequence[int]) -> set[int]:
             if e is not None
         )
     return found
+
+
+# A monitor's grade says how the item speaks of the organization: its sentiment label.
+_SENTIMENT_OF_GRADE = {"positive": "positive", "general": "neutral"}
+
+
+def confirmed_sentiment(session: Session, negative_grades: Iterable[str]) -> list[tuple[str, str]]:
+    """(title + content, sentiment) of every item a monitor graded, for retraining."""
+    labels = dict(_SENTIMENT_OF_GRADE)
+    labels.update(dict.fromkeys(negative_grades, "negative"))
+    rows = session.execute(
+        select(ItemRow.title, ItemRow.content, ItemRow.human_grade).where(
+            ItemRow.human_grade.is_not(None)
+        )
+    )
+    return [
+        (f"{title}\n{content}" if title else content, labels[grade])
+        for title, content, grade in rows
+        if grade in labels
+    ]

@@ -1,0 +1,114 @@
+"""Everything the analysis concludes about a batch of folded texts, in one call."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from yuqing.domain import Analysis, Harm
+from yuqing.pipeline.analyze.category import KeywordCategorizer
+from yuqing.pipeline.analyze.classifiers import TextModels, load_text_models
+from yuqing.pipeline.analyze.harms import HarmDetector
+from yuqing.pipeline.analyze.terms import TermIndex
+from yuqing.standard import Standard
+
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+# Sentence ends in Chinese and Western punctuation, and line breaks.
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;…\n])")
+# How much text around a subject mention the focused sentiment reads (in sentences).
+_FOCUS_SENTENCES = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """One folded text to analyze; `mentions` are (start, end) of subject terms in `content`."""
+
+    title: str
+    content: str
+    mentions: tuple[tuple[int, int], ...] = field(default=())
+
+
+def focus(content: str, mentions: Sequence[tuple[int, int]]) -> str:
+    """The sentences that mention a subject, with one sentence either side.
+
+    A long report about many things can be negative in general and neutral about the subject,
+    or the other way round; the sentiment that grades the item is the one about the subject.
+    """
+    if not mentions:
+        return content
+    sentences = [s for s in _SENTENCE_END.split(content) if s]
+    if len(sentences) <= 2 * _FOCUS_SENTENCES + 1:
+        return content
+    starts = np.cumsum([0] + [len(s) for s in sentences])
+    keep: set[int] = set()
+    for start, _end in mentions:
+        index = int(np.searchsorted(starts, start, side="right")) - 1
+        keep.update(range(index - _FOCUS_SENTENCES, index + _FOCUS_SENTENCES + 1))
+    return "".join(sentences[i] for i in sorted(keep) if 0 <= i < len(sentences))
+
+
+class Analyzer:
+    """Sentiment, rumour, offensive language, harm types, signals and category for texts.
+
+    Texts arrive folded (`to_match_text`). Sentiment reads the title and the part of the
+    content around subject mentions (`focus`); the other models read title and content whole.
+    """
+
+    def __init__(self, standard: Standard, models: TextModels, harms: HarmDetector) -> None:
+        self.standard = standard
+        self.models = models
+        self.harms = harms
+        self.signals = TermIndex(
+            {name: signal.terms for name, signal in standard.grading.signals.items()}
+        )
+        self.categorizer = KeywordCategorizer(standard)
+
+    @classmethod
+    def load(cls, standard: Standard, models_dir: Path | None = None) -> Analyzer:
+        """The shipped models, or retrained ones from `models_dir` where present."""
+        directory = models_dir if models_dir is not None and models_dir.is_dir() else None
+        return cls(standard, load_text_models(directory), HarmDetector(standard))
+
+    def analyze(self, docs: Sequence[Doc]) -> list[Analysis]:
+        if not docs:
+            return []
+        whole = [_join(d.title, d.content) for d in docs]
+        scores = self.models.predict(whole)
+        sentiment = scores.sentiment
+        narrowed = [
+            (i, text)
+            for i, d in enumerate(docs)
+            if d.mentions and (text := _join(d.title, focus(d.content, d.mentions))) != whole[i]
+        ]
+        if narrowed:
+            sentiment = sentiment.copy()
+            sentiment[[i for i, _ in narrowed]] = self.models.sentiment([t for _, t in narrowed])
+        results = []
+        for i, doc in enumerate(docs):
+            probabilities = sentiment[i]
+            rumor = float(scores.rumor[i])
+            offensive = float(scores.offensive[i])
+            results.append(
+                Analysis(
+                    sentiment=SENTIMENT_LABELS[int(np.argmax(probabilities))],
+                    sentiment_score=float(probabilities[2] - probabilities[0]),
+                    rumor_score=rumor,
+                    rumor=rumor >= self.models.rumor_threshold,
+                    offensive_score=offensive,
+                    offensive=offensive >= self.models.offensive_threshold,
+                    harms=[Harm(h.type, h.terms) for h in self.harms.detect(whole[i])],
+                    category=self.categorizer.categorize(doc.title, doc.content),
+                    signals=self.signals.find(whole[i]),
+                )
+            )
+        return results
+
+
+def _join(title: str, content: str) -> str:
+    if not title or content.startswith(title):
+        return content
+    return f"{title}\n{content}"
