@@ -86,7 +86,10 @@ RULE_CASES: dict[str, tuple[GradeFacts, str]] = {
     ),
     "negative_several_institutions": (facts(NEGATIVE_TEXT, institutions=2), "harmful"),
     "negative_cross_region": (facts(NEGATIVE_TEXT, regions=2), "harmful"),
-    "rumor_or_crisis_spreading": (facts(RUMOR, story_items=4), "dangerous"),
+    "rumor_or_crisis_spreading": (
+        facts(replace(RUMOR, signals={"crisis": ("挤兑",)}), story_items=4),
+        "dangerous",
+    ),
     "severe_illegal_content": (
         facts(analysis(harms=[Harm("terrorism", ("恐怖袭击",))]), about=False),
         "dangerous",
@@ -125,7 +128,7 @@ def test_evidence_names_terms_metrics_and_tier() -> None:
 
 
 def test_reasons_are_most_severe_first_and_grade_is_the_worst() -> None:
-    result = GRADER.grade(facts(RUMOR, views=50_000))
+    result = GRADER.grade(facts(replace(RUMOR, harms=[Harm("rumor", ("速转",))]), views=50_000))
     assert result.code == "dangerous"
     ranks = [RANK[r.grade] for r in result.reasons if r.grade in NEGATIVE]
     assert ranks == sorted(ranks, reverse=True)
@@ -139,8 +142,10 @@ def test_negative_text_not_about_subject_stays_general() -> None:
 def test_positive_beats_default_but_not_negative() -> None:
     praise = analysis(sentiment="positive", sentiment_score=0.9)
     assert GRADER.grade(facts(praise)).code == "positive"
-    mixed = replace(praise, rumor=True, rumor_score=0.95)
+    mixed = replace(praise, harms=[Harm("rumor", ("据知情人士透露",))])
     assert GRADER.grade(facts(mixed)).code == "harmful"
+    # The rumour model alone does not make praise negative: it needs negative wording.
+    assert GRADER.grade(facts(replace(praise, rumor=True, rumor_score=0.95))).code == "positive"
 
 
 def test_subject_context_counts_institutions_and_regions() -> None:
