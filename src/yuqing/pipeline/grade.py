@@ -196,6 +196,33 @@ _TESTS: dict[str, _Test] = {
 }
 
 
+_Step = tuple[_Test, Condition]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A rule with each condition's test looked up once, not per item."""
+
+    id: str
+    grade: str
+    text: str
+    when: tuple[_Step, ...]
+    groups: tuple[tuple[_Step, ...], ...]
+
+
+def _compile(rule: Rule) -> _Compiled:
+    def steps(conditions: tuple[Condition, ...]) -> tuple[_Step, ...]:
+        return tuple((_TESTS[c.key], c) for c in conditions)
+
+    return _Compiled(
+        rule.id,
+        rule.grade.value,
+        rule.text,
+        steps(rule.when),
+        tuple(steps(group) for group in (rule.any, rule.spread) if group),
+    )
+
+
 class Grader:
     """Applies the standard's grading rules; one instance per standard, reused across items."""
 
@@ -206,6 +233,7 @@ class Grader:
         self._negative = {g.code.value for g in standard.grades if g.negative}
         self._illegal = {h.code for h in standard.harm_types if h.illegal}
         self._reach = {t.code.value: t.reach for t in standard.media_tiers}
+        self._compiled = [_compile(rule) for rule in self.rules]
         self._default = min(
             (g for g in standard.grades if not g.negative), key=lambda g: -g.rank
         ).code.value
@@ -216,17 +244,15 @@ class Grader:
     def reach(self, media_tier: str) -> int:
         return self._reach.get(media_tier, 0)
 
-    def _fires(self, rule: Rule, facts: GradeFacts) -> Evidence | None:
+    def _fires(self, rule: _Compiled, facts: GradeFacts) -> Evidence | None:
         evidence: Evidence = {}
-        for condition in rule.when:
-            found = _TESTS[condition.key](condition, facts, self)
+        for test, condition in rule.when:
+            found = test(condition, facts, self)
             if found is None:
                 return None
             evidence.update(found)
-        for group in (rule.any, rule.spread):
-            if not group:
-                continue
-            held = [e for c in group if (e := _TESTS[c.key](c, facts, self)) is not None]
+        for group in rule.groups:
+            held = [e for test, c in group if (e := test(c, facts, self)) is not None]
             if not held:
                 return None
             for found in held:
@@ -236,8 +262,8 @@ class Grader:
     def grade(self, facts: GradeFacts) -> Grading:
         """Every fired rule as a reason, most severe first; the grade as the module says."""
         reasons = [
-            Reason(rule.id, rule.grade.value, rule.text, evidence)
-            for rule in self.rules
+            Reason(rule.id, rule.grade, rule.text, evidence)
+            for rule in self._compiled
             if (evidence := self._fires(rule, facts)) is not None
         ]
         negative = [r for r in reasons if r.grade in self._negative]
