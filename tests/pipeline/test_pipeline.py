@@ -14,6 +14,7 @@ from yuqing.ingest.importer import as_pipeline_records, import_file
 from yuqing.pipeline.run import Pipeline
 from yuqing.settings import Settings
 from yuqing.store.db import Database
+from yuqing.store.grades import history
 from yuqing.store.subjects import upsert_subject
 from yuqing.store.tables import Item, ItemSubject, MetricSnapshot, Story
 
@@ -226,3 +227,35 @@ def test_times_outside_the_window_do_not_join(db: Database, tmp_path: Path) -> N
     path = _write(tmp_path / "new.jsonl", [{"content": "转：" + ARTICLE}])
     import_file(db, settings, path)
     assert _count(db, Story) == 0
+
+
+def test_items_are_stored_graded_and_escalate_when_views_grow(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    complaint = {
+        "id": "c",
+        "content": "云岭农商银行柜员态度冷淡，办卡流程繁琐，不太满意。",
+        "url": "https://bbs.example/t/1",
+        "platform": "forum",
+        "metrics": {"views": 300},
+    }
+    pipeline = _pipeline(db, settings)
+    pipeline.run(as_pipeline_records(read_records(_write(tmp_path / "1.jsonl", [complaint]))))
+    with db.session() as session:
+        item = session.scalars(select(Item).where(Item.external_id == "c")).one()
+        assert item.sentiment == "negative" and item.grade == "attention"
+        assert item.grade_reasons[0]["rule"] == "negative_about_subject"
+        assert [(h.cause, h.grade) for h in history(session, item.id)] == [("ingest", "attention")]
+    viral = {**complaint, "metrics": {"views": 52_000}}
+    pipeline.run(as_pipeline_records(read_records(_write(tmp_path / "2.jsonl", [viral]))))
+    with db.session() as session:
+        item = session.scalars(select(Item).where(Item.external_id == "c")).one()
+        assert item.grade == "harmful"
+        last = history(session, item.id)[-1]
+        assert (last.cause, last.previous, last.grade, last.escalated) == (
+            "metrics",
+            "attention",
+            "harmful",
+            True,
+        )
+        assert any(r["rule"] == "negative_many_views" for r in item.grade_reasons)

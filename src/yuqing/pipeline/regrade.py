@@ -41,7 +41,7 @@ class Regrade:
         session = self.context.session
         now = self._now()
         fresh = [i for i in batch.items if i.duplicate_of is None and i.id is not None]
-        grade_store.save_new(session, fresh, now)
+        grade_store.record_first_grades(session, fresh, now)
         stories = {i.story_id for i in fresh if i.story_id is not None}
         resighted = {target for i in batch.items if (target := _ref_id(i.duplicate_of)) is not None}
         targets = set(grade_store.story_members(session, stories)) | resighted

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from yuqing.domain import Analysis, Grading, Harm, Item
 from yuqing.errors import InputError
 from yuqing.standard import Standard
+from yuqing.store.items import update_by_id
 from yuqing.store.tables import GradeChange, Story
 from yuqing.store.tables import Item as ItemRow
 
@@ -20,54 +21,29 @@ MACHINE = "machine"
 HUMAN = "human"
 
 
-def analysis_columns(analysis: Analysis, grading: Grading, now: datetime) -> dict[str, Any]:
-    """The item columns that hold one analysis and its machine grade."""
-    return {
-        "sentiment": analysis.sentiment,
-        "sentiment_score": analysis.sentiment_score,
-        "rumor_score": analysis.rumor_score,
-        "rumor": analysis.rumor,
-        "offensive_score": analysis.offensive_score,
-        "offensive": analysis.offensive,
-        "harms": [h.as_dict() for h in analysis.harms],
-        "signals": {name: list(terms) for name, terms in analysis.signals.items()},
-        "category": analysis.category,
-        "grade": grading.code,
-        "grade_reasons": [r.as_dict() for r in grading.reasons],
-        "graded_at": now,
-    }
+def record_first_grades(session: Session, items: Sequence[Item], now: datetime) -> int:
+    """A history row for the first machine grade of each freshly stored item.
 
-
-def save_new(session: Session, items: Sequence[Item], now: datetime) -> int:
-    """Write analysis and first machine grade of freshly stored items, with a history row."""
-    done = [i for i in items if i.id is not None and i.analysis and i.grading]
-    if not done:
-        return 0
-    session.execute(
-        update(ItemRow),
-        [
-            {"id": i.id, **analysis_columns(i.analysis, i.grading, now)}  # type: ignore[arg-type]
-            for i in done
-        ],
-    )
-    session.execute(
-        insert(GradeChange),
-        [
-            {
-                "item_id": i.id,
-                "at": now,
-                "by": MACHINE,
-                "cause": "ingest",
-                "previous": None,
-                "grade": i.grading.code,  # type: ignore[union-attr]
-                "category": i.analysis.category,  # type: ignore[union-attr]
-                "reasons": [r.as_dict() for r in i.grading.reasons],  # type: ignore[union-attr]
-                "escalated": False,
-            }
-            for i in done
-        ],
-    )
-    return len(done)
+    The grade itself went in with the row (`items.insert_items`).
+    """
+    rows = [
+        {
+            "item_id": i.id,
+            "at": now,
+            "by": MACHINE,
+            "cause": "ingest",
+            "previous": None,
+            "grade": i.grading.code,
+            "category": i.analysis.category,
+            "reasons": [r.as_dict() for r in i.grading.reasons],
+            "escalated": False,
+        }
+        for i in items
+        if i.id is not None and i.analysis is not None and i.grading is not None
+    ]
+    if rows:
+        session.execute(insert(GradeChange), rows)
+    return len(rows)
 
 
 @dataclass(slots=True)
@@ -203,8 +179,9 @@ def apply_regrades(session: Session, changes: Sequence[Regraded], now: datetime)
     """Store changed machine grades and their history rows."""
     if not changes:
         return
-    session.execute(
-        update(ItemRow),
+    update_by_id(
+        session,
+        ItemRow,
         [
             {
                 "id": c.item_id,

@@ -55,8 +55,8 @@ def iter_signatures(session: Session, since: datetime) -> Iterator[tuple[int, by
             yield item_id, signature
 
 
-# Analysis columns start empty; later stages fill them (`store.grades.save_new`). Inline SQL
-# literals spare a json.dumps per column and row (~25 µs an item).
+# Items stored without analysis (the ingest slice alone) get these; inline SQL literals spare
+# a json.dumps per column and row (~25 µs an item).
 _NOT_ANALYZED: dict[str, ColumnElement[Any]] = {
     "harms": literal_column("'[]'"),
     "signals": literal_column("'{}'"),
@@ -117,7 +117,28 @@ def _insert_many(session: Session, stmt: Insert, rows: Sequence[Mapping[str, Any
     connection.execute(stmt, rows)
 
 
-def _update_by_id(
+def analysis_columns(item: Item, now: datetime) -> dict[str, Any]:
+    """The item columns holding its analysis and first machine grade; empty if it has none."""
+    analysis, grading = item.analysis, item.grading
+    if analysis is None or grading is None:
+        return {}
+    return {
+        "sentiment": analysis.sentiment,
+        "sentiment_score": analysis.sentiment_score,
+        "rumor_score": analysis.rumor_score,
+        "rumor": analysis.rumor,
+        "offensive_score": analysis.offensive_score,
+        "offensive": analysis.offensive,
+        "harms": [h.as_dict() for h in analysis.harms],
+        "signals": {name: list(terms) for name, terms in analysis.signals.items()},
+        "category": analysis.category,
+        "grade": grading.code,
+        "grade_reasons": [r.as_dict() for r in grading.reasons],
+        "graded_at": now,
+    }
+
+
+def update_by_id(
     session: Session, model: type[ItemRow | Story], rows: Sequence[Mapping[str, object]]
 ) -> None:
     """UPDATE rows by "id" in one executemany; every row has the keys of the first.
@@ -185,10 +206,15 @@ def insert_items(session: Session, items: Sequence[Item]) -> int:
             "created_at": now,
             "updated_at": now,
             **i.metrics.as_dict(),
+            **analysis_columns(i, now),
         }
         for i, item_id in zip(items, ids, strict=True)
     ]
-    _insert_many(session, insert(ItemRow).values(_NOT_ANALYZED), rows)
+    # Analyzed and unanalyzed rows have different columns: one statement for each kind.
+    analyzed = [row for row in rows if "grade" in row]
+    _insert_many(session, insert(ItemRow), analyzed)
+    plain = [row for row in rows if "grade" not in row]
+    _insert_many(session, insert(ItemRow).values(_NOT_ANALYZED), plain)
     matches = [
         {
             "item_id": item_id,
@@ -212,7 +238,7 @@ def insert_items(session: Session, items: Sequence[Item]) -> int:
         [(item_id, i.match_title, i.match_content) for i, item_id in zip(items, ids, strict=True)],
     )
     batch = set(ids)
-    _update_by_id(
+    update_by_id(
         session,
         ItemRow,
         [{"id": i, "story_id": s} for i, s in story_of.items() if i not in batch],
@@ -258,7 +284,7 @@ def record_sightings(session: Session, sightings: Sequence[tuple[int, Item]]) ->
     if not counts:
         return 0
     now = utcnow()
-    _update_by_id(
+    update_by_id(
         session,
         ItemRow,
         [
@@ -336,7 +362,7 @@ def refresh_stories(session: Session, story_ids: Collection[int]) -> None:
                 "updated_at": now,
             }
         )
-    _update_by_id(session, Story, rows)
+    update_by_id(session, Story, rows)
 
 
 def count_items(session: Session) -> int:
