@@ -25,6 +25,19 @@ from yuqing.pipeline.rules import (
 )
 
 
+def term_automaton(patterns: Sequence[str]) -> ahocorasick_rs.AhoCorasick | None:
+    """One automaton for overlapping search over `patterns` (None when there are none)."""
+    if not patterns:
+        return None
+    return ahocorasick_rs.AhoCorasick(
+        patterns,
+        matchkind=ahocorasick_rs.MatchKind.Standard,
+        # Measured over 10k Chinese terms: as fast as the DFA at 7 MB instead of 57 MB, and
+        # 1.4× the noncontiguous NFA; all three allow overlapping search.
+        implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+    )
+
+
 class SubjectMatcher:
     """One Aho-Corasick automaton over every term of every subject.
 
@@ -105,17 +118,7 @@ class SubjectMatcher:
 
         self._triggers = [tuple(t) for t in triggers]
         self._vetoes = [tuple(v) for v in vetoes]
-        self._automaton = (
-            ahocorasick_rs.AhoCorasick(
-                self._patterns,
-                matchkind=ahocorasick_rs.MatchKind.Standard,
-                # Measured over 10k Chinese terms: as fast as the DFA at 7 MB instead of
-                # 57 MB, and 1.4× the noncontiguous NFA; all three allow overlapping search.
-                implementation=ahocorasick_rs.Implementation.ContiguousNFA,
-            )
-            if self._patterns
-            else None
-        )
+        self._automaton = term_automaton(self._patterns)
 
     @property
     def term_count(self) -> int:

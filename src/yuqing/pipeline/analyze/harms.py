@@ -21,10 +21,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import ahocorasick_rs
-
 from yuqing.domain.text import to_match_text
 from yuqing.errors import ConfigError
+from yuqing.pipeline.match import term_automaton
 from yuqing.standard import Standard
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
@@ -86,15 +85,7 @@ class HarmDetector:
         self._entries = [tuple(sorted(slot.items())) for slot in entries]
         self._allow = allow
         self._has_allow = any(allow)
-        self._automaton = (
-            ahocorasick_rs.AhoCorasick(
-                self._patterns,
-                matchkind=ahocorasick_rs.MatchKind.Standard,
-                implementation=ahocorasick_rs.Implementation.ContiguousNFA,
-            )
-            if self._patterns
-            else None
-        )
+        self._automaton = term_automaton(self._patterns)
 
     @property
     def term_count(self) -> int:

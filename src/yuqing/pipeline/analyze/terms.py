@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import ahocorasick_rs
-
 from yuqing.domain.text import to_match_text
+from yuqing.pipeline.match import term_automaton
 
 
 class TermIndex:
@@ -25,15 +24,7 @@ class TermIndex:
                     owners[folded].append(name)
         self._patterns = list(owners)
         self._owners = [tuple(owners[p]) for p in self._patterns]
-        self._automaton = (
-            ahocorasick_rs.AhoCorasick(
-                self._patterns,
-                matchkind=ahocorasick_rs.MatchKind.Standard,
-                implementation=ahocorasick_rs.Implementation.ContiguousNFA,
-            )
-            if self._patterns
-            else None
-        )
+        self._automaton = term_automaton(self._patterns)
 
     def find(self, text: str) -> dict[str, tuple[str, ...]]:
         """List name → distinct terms found, in order of first occurrence."""
