@@ -112,3 +112,8 @@ class Item:
     event_id: int | None = None
     # Filled by store.
     id: int | None = None
+
+
+def ref_id(ref: Item | int | None) -> int | None:
+    """The stored id behind a `duplicate_of` / `similar_to` reference (None if not stored)."""
+    return ref.id if isinstance(ref, Item) else ref

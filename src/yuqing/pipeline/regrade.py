@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from yuqing.domain.items import ref_id
 from yuqing.pipeline.base import Batch
 from yuqing.pipeline.grade import GradeFacts, Grader, Spread, SubjectContext
-from yuqing.pipeline.store import SessionHolder, _ref_id
+from yuqing.pipeline.store import SessionHolder
 from yuqing.store import grades as grade_store
 from yuqing.store.events import refresh_events
 from yuqing.store.grades import Regraded, StoredItem, StoryStats
@@ -43,7 +44,7 @@ class Regrade:
         fresh = [i for i in batch.items if i.duplicate_of is None and i.id is not None]
         grade_store.record_first_grades(session, fresh, now)
         stories = {i.story_id for i in fresh if i.story_id is not None}
-        resighted = {target for i in batch.items if (target := _ref_id(i.duplicate_of)) is not None}
+        resighted = {target for i in batch.items if (target := ref_id(i.duplicate_of)) is not None}
         targets = set(grade_store.story_members(session, stories)) | resighted
         changes = self.regrade(
             targets, cause_of=lambda item: "story" if item.story_id in stories else "metrics"

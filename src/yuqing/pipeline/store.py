@@ -7,7 +7,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from yuqing.domain import Item
+from yuqing.domain.items import ref_id
 from yuqing.pipeline.base import Batch
 from yuqing.store import items as item_store
 
@@ -34,10 +34,6 @@ class SessionHolder(Protocol):
     session: Session
 
 
-def _ref_id(ref: Item | int | None) -> int | None:
-    return ref.id if isinstance(ref, Item) else ref
-
-
 class Store:
     """Bulk-insert a batch inside the caller's transaction (`session`)."""
 
@@ -54,7 +50,7 @@ class Store:
         sightings = [
             (target, item)
             for item in batch.items
-            if (target := _ref_id(item.duplicate_of)) is not None
+            if (target := ref_id(item.duplicate_of)) is not None
         ]
         self.counts.duplicates += len(sightings)
         self.counts.snapshots += item_store.record_sightings(self.context.session, sightings)

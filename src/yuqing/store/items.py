@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from yuqing.domain import Item
+from yuqing.domain.items import ref_id
 from yuqing.store import search
 from yuqing.store.tables import Item as ItemRow
 from yuqing.store.tables import ItemSubject, MetricSnapshot, Story, utcnow
@@ -157,10 +158,6 @@ def update_by_id(
     session.connection().execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
 
 
-def _id_of(ref: Item | int | None) -> int | None:
-    return ref.id if isinstance(ref, Item) else ref
-
-
 def insert_items(session: Session, items: Sequence[Item]) -> int:
     """Insert new items with their matches, first metric snapshot, search index and story.
 
@@ -178,7 +175,7 @@ def insert_items(session: Session, items: Sequence[Item]) -> int:
     copies = {
         item_id: similar
         for item, item_id in zip(items, ids, strict=True)
-        if (similar := _id_of(item.similar_to)) is not None
+        if (similar := ref_id(item.similar_to)) is not None
     }
     story_of = _assign_stories(session, copies)
     now = utcnow()
