@@ -3,20 +3,13 @@ the propagation graph on a canvas, and hostile crawled text never runs as script
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Dialog, sync_playwright
 from sqlalchemy import select, update
 
-from yuqing.pipeline.events import assign_events, refresh_events
-from yuqing.settings import Settings
 from yuqing.store.db import Database
 from yuqing.store.tables import Event, Item
 from yuqing.web.templating import vendor_available
@@ -26,21 +19,10 @@ HOSTILE = '</script><script>alert("title")</script><img src=x onerror=alert("img
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
-def hostile_event(demo_app: FastAPI, sqlite_db: Database, sqlite_settings: Settings) -> int:
-    """Events formed over the demo items; the biggest one gets hostile titles and terms."""
+def hostile_event(demo_app: FastAPI, sqlite_db: Database) -> int:
+    """The demo's biggest event, given hostile titles and terms."""
     with sqlite_db.session() as session:
-        ids = list(session.scalars(select(Item.id).order_by(Item.id)))
-        for start in range(0, len(ids), 100):
-            batch = ids[start : start + 100]
-            refresh_events(session, assign_events(session, batch, sqlite_settings))
         event_id = session.scalars(
             select(Event.id).order_by(Event.item_count.desc(), Event.id)
         ).first()
@@ -51,22 +33,6 @@ def hostile_event(demo_app: FastAPI, sqlite_db: Database, sqlite_settings: Setti
         first = session.scalars(select(Item.id).where(Item.event_id == event_id)).first()
         session.execute(update(Item).where(Item.id == first).values(title=HOSTILE))
     return event_id
-
-
-@pytest.fixture
-def live_url(demo_app: FastAPI, hostile_event: int) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(demo_app, host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_event_page_draws_the_graph_and_runs_no_injected_script(

@@ -5,33 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from yuqing.pipeline.events import assign_events, refresh_events
-from yuqing.settings import Settings
 from yuqing.store.db import Database
 from yuqing.store.tables import Event, Item
 
 HOSTILE = '</script><script>alert("t")</script><img src=x onerror=alert(1)>'
-
-
-@pytest.fixture
-def events_client(
-    demo_app: FastAPI, sqlite_db: Database, sqlite_settings: Settings
-) -> Iterator[TestClient]:
-    """The demo app after the events stage has run over the demo items, in batches."""
-    with sqlite_db.session() as session:
-        ids = list(session.scalars(select(Item.id).order_by(Item.id)))
-        for start in range(0, len(ids), 100):
-            batch = ids[start : start + 100]
-            refresh_events(session, assign_events(session, batch, sqlite_settings))
-    with TestClient(demo_app) as client:
-        yield client
 
 
 def _big_event(db: Database) -> Event:
@@ -42,30 +23,30 @@ def _big_event(db: Database) -> Event:
         return event
 
 
-def test_events_page_lists_events_in_chinese(events_client: TestClient) -> None:
-    page = events_client.get("/events")
+def test_events_page_lists_events_in_chinese(client: TestClient) -> None:
+    page = client.get("/events")
     assert page.status_code == 200
     assert '<html lang="zh-CN">' in page.text
     assert re.search(r"共 \d+ 个事件", page.text)
     assert page.text.count('class="event"') == 20
     assert '<a href="/events">事件</a>' in page.text  # the navigation link
-    big = events_client.get("/events", params={"min_items": "5"})
+    big = client.get("/events", params={"min_items": "5"})
     assert 0 < big.text.count('class="event"') < 20
 
 
-def test_bad_filters_are_explained(events_client: TestClient) -> None:
-    bad = events_client.get("/events", params={"grade": "terrible"})
+def test_bad_filters_are_explained(client: TestClient) -> None:
+    bad = client.get("/events", params={"grade": "terrible"})
     assert bad.status_code == 400 and "舆情等级" in bad.text
-    when = events_client.get("/events", params={"since": "<b>x</b>"})
+    when = client.get("/events", params={"since": "<b>x</b>"})
     assert when.status_code == 400 and "时间格式无效" in when.text
     assert "<b>x</b>" not in when.text
 
 
 def test_event_page_shows_summary_tables_and_chart_data(
-    events_client: TestClient, sqlite_db: Database
+    client: TestClient, sqlite_db: Database
 ) -> None:
     event = _big_event(sqlite_db)
-    page = events_client.get(f"/events/{event.id}")
+    page = client.get(f"/events/{event.id}")
     assert page.status_code == 200
     for heading in ("声量走势", "传播路径", "时间线", "传播站点", "首次出现", "最近动态"):
         assert heading in page.text
@@ -78,12 +59,10 @@ def test_event_page_shows_summary_tables_and_chart_data(
     assert len(data["graph"]["nodes"]) == event.item_count
     assert len(data["graph"]["edges"]) == event.item_count - 1
     assert sum(p["items"] for p in data["volume"]["points"]) == event.item_count
-    assert events_client.get("/events/987654").status_code == 404
+    assert client.get("/events/987654").status_code == 404
 
 
-def test_hostile_titles_and_terms_are_escaped(
-    events_client: TestClient, sqlite_db: Database
-) -> None:
+def test_hostile_titles_and_terms_are_escaped(client: TestClient, sqlite_db: Database) -> None:
     event = _big_event(sqlite_db)
     with sqlite_db.session() as session:
         session.execute(
@@ -92,8 +71,8 @@ def test_hostile_titles_and_terms_are_escaped(
             .values(title=HOSTILE, key_terms=[HOSTILE, "挤兑"])
         )
         session.execute(update(Item).where(Item.event_id == event.id).values(title=HOSTILE))
-    listing = events_client.get("/events", params={"q": "alert"})  # on whatever page it falls
-    detail = events_client.get(f"/events/{event.id}")
+    listing = client.get("/events", params={"q": "alert"})  # on whatever page it falls
+    detail = client.get(f"/events/{event.id}")
     for text in (listing.text, detail.text):
         assert "<script>alert" not in text
         assert "<img src=x" not in text
@@ -103,5 +82,5 @@ def test_hostile_titles_and_terms_are_escaped(
     assert block is not None and "<" not in block.group(1)
     names = {n["name"] for n in json.loads(block.group(1))["graph"]["nodes"]}
     assert names == {HOSTILE}
-    api = events_client.get(f"/api/events/{event.id}").json()
+    api = client.get(f"/api/events/{event.id}").json()
     assert api["event"]["title"] == HOSTILE  # the API returns the text as it is, as JSON
