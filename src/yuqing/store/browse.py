@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
@@ -95,7 +95,11 @@ def story(session: Session, story_id: int) -> Story | None:
     return session.get(Story, story_id)
 
 
-def _moment(value: str | None, name: str, tz: ZoneInfo) -> datetime | None:
+def parse_moment(
+    value: str | None, name: str, tz: ZoneInfo, *, end: bool = False
+) -> datetime | None:
+    """An ISO date or time from a request; naive means `tz`. With `end`, a bare date means
+    "through that day" (the next midnight, for a `<` comparison). InputError names `name`."""
     if not value:
         return None
     try:
@@ -106,6 +110,8 @@ def _moment(value: str | None, name: str, tz: ZoneInfo) -> datetime | None:
         ) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
+    if end and len(value) == 10:
+        moment += timedelta(days=1)
     return moment
 
 
@@ -134,17 +140,13 @@ def item_filter(
         raise InputError(
             "media_tier", f"媒体级别 {media_tier[:40]!r} 无效，可选：{', '.join(MediaTier)}"
         )
-    until_moment = _moment(until, "until", tz)
-    if until and until_moment is not None and len(until) == 10:
-        # A bare date as the end means "through that day".
-        until_moment = datetime.combine(until_moment.date(), time.max, tzinfo=until_moment.tzinfo)
     return ItemFilter(
         q=q or None,
         subject_id=subject,
         platform=platform or None,
         media_tier=media_tier or None,
-        since=_moment(since, "since", tz),
-        until=until_moment,
+        since=parse_moment(since, "since", tz),
+        until=parse_moment(until, "until", tz, end=True),
         grade=grade or None,
         category=_category_prefix(category) if category else None,
     )

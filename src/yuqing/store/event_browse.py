@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from yuqing.errors import InputError
 from yuqing.standard import load_standard
+from yuqing.store.browse import parse_moment
 from yuqing.store.events import effective, title_of
 from yuqing.store.serialize import item_summary
 from yuqing.store.tables import Event, Item, MetricSnapshot, Story
@@ -232,22 +233,6 @@ def grades_at_least(code: str) -> frozenset[str]:
     return frozenset(g.code.value for g in grades if g.rank >= floor)
 
 
-def _moment(value: str | None, name: str, tz: ZoneInfo, *, end: bool = False) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError(
-            name, f"时间格式无效：{value[:40]!r}，应为 2026-11-03 或 2026-11-03T08:00"
-        ) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    if end and len(value) == 10:  # a bare date as the end means "through that day"
-        moment += timedelta(days=1)
-    return moment
-
-
 def event_filter(
     *,
     subject: int | None,
@@ -264,8 +249,8 @@ def event_filter(
         subject_id=subject,
         unit_id=unit,
         grades=grades_at_least(grade) if grade else None,
-        since=_moment(since, "since", tz),
-        until=_moment(until, "until", tz, end=True),
+        since=parse_moment(since, "since", tz),
+        until=parse_moment(until, "until", tz, end=True),
         q=q.strip() or None if q else None,
         min_items=min_items,
     )
