@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from fixture_server import FixtureServer
 from yuqing.settings import Settings
 from yuqing.store.db import Database, open_database
 
@@ -122,3 +123,19 @@ def sqlite_settings(tmp_path: Path, sqlite_url: str) -> Settings:
 @pytest.fixture
 def sqlite_db(sqlite_settings: Settings) -> Iterator[Database]:
     yield from _open(sqlite_settings.resolved_database_url)
+
+
+@pytest.fixture(scope="session")
+def _fixture_server() -> Iterator[FixtureServer]:
+    server = FixtureServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def site(_fixture_server: FixtureServer) -> Iterator[FixtureServer]:
+    """The local fixture HTTP server (tests/fixtures/sites), with this test's routes only."""
+    _fixture_server.reset()
+    yield _fixture_server
+    _fixture_server.reset()

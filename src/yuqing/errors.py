@@ -5,6 +5,7 @@
     │   └── RuleSyntaxError   a boolean subject rule that does not parse
     ├── InputError         one bad input record (names file and line)
     ├── SourceError        a source could not be fetched or read
+    │   └── FetchError        one URL could not be fetched (names the URL)
     ├── StorageError       the database refused or is unreachable
     └── WorkflowError      a transition or measure that the standard forbids
 
@@ -46,6 +47,15 @@ class SourceError(YuqingError):
     """A source could not be fetched or parsed."""
 
 
+class FetchError(SourceError):
+    """One URL could not be fetched; `reason` says why in words ("连接超时（30 秒）")."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"抓取 {url} 失败：{reason}")
+
+
 class StorageError(YuqingError):
     """The database is unreachable, not migrated, or refused a write."""
 
@@ -56,6 +66,7 @@ class WorkflowError(YuqingError):
 
 __all__ = [
     "ConfigError",
+    "FetchError",
     "InputError",
     "RuleSyntaxError",
     "SourceError",

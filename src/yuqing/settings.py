@@ -82,6 +82,73 @@ class Settings(BaseSettings):
         "project's shared data: sentiment/, rumor/, offensive/, lexicons/).",
     )
 
+    # Collection (SPEC 3.1): how sources are fetched, politely.
+    collect_user_agent: str = Field(
+        default="Yuqing/0.1 (public-opinion monitoring; +https://github.com/yuqing)",
+        description="User-Agent sent on every fetch; it names Yuqing so site owners can see "
+        "who visits.",
+    )
+    collect_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="Timeout of one HTTP request, in seconds."
+    )
+    collect_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="Retries of a request that failed on the network, with a 5xx or a 429 "
+        "status; waits double each time.",
+    )
+    collect_backoff_seconds: float = Field(
+        default=1.0, ge=0, le=300, description="Wait before the first retry, in seconds."
+    )
+    collect_max_bytes: int = Field(
+        default=10_000_000,
+        ge=10_000,
+        description="Largest response body read; a bigger one is cut off with an error.",
+    )
+    collect_max_redirects: int = Field(
+        default=5, ge=0, le=30, description="Redirects followed per request."
+    )
+    collect_host_concurrency: int = Field(
+        default=2, ge=1, le=64, description="Requests in flight to one host at a time."
+    )
+    collect_host_interval_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=3600,
+        description="Least time between the starts of two requests to one host.",
+    )
+    collect_allow_private_addresses: bool = Field(
+        default=False,
+        description="Allow fetching loopback and private-network addresses (for sources on "
+        "the office's own network, and tests); refused by default.",
+    )
+    collect_interval_minutes: int = Field(
+        default=120,
+        ge=1,
+        description="Default time between two runs of a source without its own schedule "
+        "(120 minutes is at least 3 runs per working day).",
+    )
+    collect_jitter_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="Up to this many seconds added at random to each scheduled run, so "
+        "sources do not all start at once.",
+    )
+    collect_failure_limit: int = Field(
+        default=5,
+        ge=1,
+        description="Consecutive failed runs after which a source is flagged as failing and "
+        "tried only every 24 hours until it succeeds or is edited.",
+    )
+    revisit_days: int = Field(
+        default=3,
+        ge=0,
+        le=90,
+        description="Items published within this many days are fetched again to refresh "
+        "views, reposts, comments and likes (0 turns revisiting off).",
+    )
+
     @cached_property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite inside the data directory."""
