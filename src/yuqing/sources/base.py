@@ -18,6 +18,7 @@ not HTML) raises `SourceError` with a sentence naming the source and the URL.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,9 @@ from pydantic import BaseModel, ConfigDict
 
 from yuqing.domain import MediaTier, Metrics, Platform, RawItem
 from yuqing.pipeline.base import ItemError
+
+SEEN_LIMIT = 5000
+"""Entries remembered per source so later runs skip them (revisits refresh them instead)."""
 
 
 class KindConfig(BaseModel):
@@ -76,6 +80,18 @@ class SourceInfo:
             source_id=self.id,
             origin=self.where(url or external_id or ""),
             is_html=is_html,
+        )
+
+    def adopt(self, raw: RawItem) -> RawItem:
+        """A record read from this source's data (an API entry, an export row): it keeps the
+        platform, tier and region it states, inherits the source's where it states none."""
+        return dataclasses.replace(
+            raw,
+            platform=self.platform if raw.platform is Platform.OTHER else raw.platform,
+            media_tier=self.media_tier if raw.media_tier is MediaTier.OTHER else raw.media_tier,
+            region=raw.region or self.region,
+            source_id=self.id,
+            origin=self.where(raw.origin),
         )
 
     def where(self, detail: str = "") -> str:
@@ -158,6 +174,33 @@ class CollectContext:
     state: dict[str, Any] = field(default_factory=dict)
     max_items: int = 500
     robots: bool = True
+
+    async def get(self, url: str, *, conditional: bool = False) -> Page:
+        """Fetch `url` politely; `conditional` sends the validators the last run kept for it
+        (ETag, Last-Modified) and keeps the new ones, so an unchanged feed answers 304."""
+        validators: dict[str, dict[str, str]] = self.state.setdefault("validators", {})
+        known = validators.get(url, {}) if conditional else {}
+        page = await self.fetch.get(
+            url,
+            etag=known.get("etag"),
+            last_modified=known.get("last_modified"),
+            robots=self.robots,
+        )
+        if conditional and not page.not_modified:
+            fresh = {"etag": page.etag, "last_modified": page.last_modified}
+            validators[url] = {k: v for k, v in fresh.items() if v}
+        return page
+
+    def is_new(self, key: str) -> bool:
+        """Whether an entry (an article URL, an API id) was not collected by an earlier run."""
+        return key not in self.state.get("seen", ())
+
+    def remember(self, key: str) -> None:
+        """Note an entry as collected; the newest `SEEN_LIMIT` are kept between runs."""
+        seen: list[str] = self.state.setdefault("seen", [])
+        if key not in seen:
+            seen.append(key)
+            del seen[:-SEEN_LIMIT]
 
 
 @dataclass(slots=True)
