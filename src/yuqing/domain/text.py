@@ -30,9 +30,19 @@ def to_simplified(text: str) -> str:
 # Full-width ASCII (，！？Ａ１) is in nearly every Chinese text and sends NFKC down its slow
 # path; mapping it first gives the same result about 1.6× faster.
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+# The characters that make most Chinese posts non-NFKC, with what NFKC makes of them. Replacing
+# these few with `str.replace` (a memchr scan) leaves most texts already normalized, so the
+# NFKC pass is skipped for them after a quick check; the result is identical either way.
+_COMMON_FOLDS = tuple(
+    (wide, unicodedata.normalize("NFKC", wide)) for wide in "，！？：；（）％～…"
+)
 
 
 def to_match_text(text: str) -> str:
     """Fold width, case and script so that equal words compare equal."""
-    folded = unicodedata.normalize("NFKC", text.translate(_FULL_WIDTH)).casefold()
-    return to_simplified(folded)
+    for wide, narrow in _COMMON_FOLDS:
+        if wide in text:
+            text = text.replace(wide, narrow)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text.translate(_FULL_WIDTH))
+    return to_simplified(text.casefold())

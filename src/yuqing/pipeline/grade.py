@@ -49,14 +49,18 @@ class GradeFacts:
     about_subject: bool = False
     subjects: tuple[str, ...] = ()
     special_period: bool = False
+    # What reads as negative content, worked out once: several rules ask.
+    negative: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "negative", tuple(_negative_signals(self.analysis)))
 
 
 Evidence = dict[str, Any]
 _Test = Callable[[Condition, GradeFacts, "Grader"], Evidence | None]
 
 
-def _negative_signals(facts: GradeFacts) -> list[str]:
-    a = facts.analysis
+def _negative_signals(a: Analysis) -> list[str]:
     found = []
     if a.sentiment == "negative":
         found.append("sentiment")
@@ -119,9 +123,9 @@ def _signal(c: Condition, f: GradeFacts, g: Grader) -> Evidence | None:
 
 
 def _negative(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
-    found = _negative_signals(f)
+    found = f.negative
     if bool(found) is c.negative:
-        return {"negative": found}
+        return {"negative": list(found)}
     return None
 
 
