@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -19,63 +18,61 @@ from fixture_server import FixtureServer, reply
 from yuqing.domain import Platform, RawItem
 from yuqing.errors import FetchError, SourceError
 from yuqing.pipeline.base import ItemError
-from yuqing.sources.base import CollectContext, Collected, Page, SourceInfo
+from yuqing.settings import Settings
+from yuqing.sources.base import CollectContext, Collected, SourceInfo
+from yuqing.sources.fetch import Fetcher
 from yuqing.sources.json_api import JsonApiConfig, JsonApiSource
 
 SOURCE = SourceInfo(name="测试接口", kind="json", platform=Platform.WEIBO, region="某市")
 
 
-class _Adapter:
-    """Temporary fetch until yuqing.sources.fetch.Fetcher lands."""
+def _settings(tmp_path: Path, **overrides: Any) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        collect_allow_private_addresses=True,
+        collect_host_interval_seconds=0,
+        collect_backoff_seconds=0.01,
+        collect_timeout_seconds=2,
+        **overrides,
+    )
 
-    async def get(
-        self,
-        url: str,
-        *,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        robots: bool = True,
-    ) -> Page:
-        headers = {"If-None-Match": etag} if etag else {}
-        async with httpx.AsyncClient() as client:
-            response = await client.get(url, headers=headers)
-        if response.status_code >= 400:
-            raise FetchError(url, f"服务器返回 {response.status_code}")
-        return Page(
-            url=url,
-            final_url=str(response.url),
-            status=response.status_code,
-            headers={k.lower(): v for k, v in response.headers.items()},
-            body=response.content,
-            encoding="utf-8",
-            elapsed=0.0,
-        )
+
+def _context(fetcher: Fetcher, state: dict[str, Any] | None, max_items: int) -> CollectContext:
+    return CollectContext(
+        source=SOURCE,
+        fetch=fetcher,
+        now=datetime.now(UTC),
+        state={} if state is None else state,
+        max_items=max_items,
+    )
 
 
 def _run(
-    tmp_path: Path, config: dict[str, Any], state: dict[str, Any] | None = None, **kw: Any
+    tmp_path: Path,
+    config: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    *,
+    max_items: int = 500,
+    settings: Settings | None = None,
 ) -> Collected:
     source = JsonApiSource(JsonApiConfig.model_validate(config))
-    ctx = CollectContext(
-        source=SOURCE, fetch=_Adapter(), now=datetime.now(UTC), state={} if state is None else state
-    )
-    for name, value in kw.items():
-        setattr(ctx, name, value)
 
     async def go() -> Collected:
-        return await source.collect(ctx)
+        async with Fetcher(settings or _settings(tmp_path)) as fetcher:
+            return await source.collect(_context(fetcher, state, max_items))
 
     return asyncio.run(go())
 
 
 def _revisit(tmp_path: Path, config: dict[str, Any], urls: list[str]) -> Collected:
     source = JsonApiSource(JsonApiConfig.model_validate(config))
-    ctx = CollectContext(source=SOURCE, fetch=_Adapter(), now=datetime.now(UTC))
-    for url in urls:
-        ctx.remember(url)  # revisits ignore what earlier runs saw
 
     async def go() -> Collected:
-        return await source.revisit(ctx, urls)
+        async with Fetcher(_settings(tmp_path)) as fetcher:
+            ctx = _context(fetcher, None, 500)
+            for url in urls:
+                ctx.remember(url)  # revisits ignore what earlier runs saw
+            return await source.revisit(ctx, urls)
 
     return asyncio.run(go())
 
@@ -372,8 +369,31 @@ def test_an_entry_missing_content_is_one_error_and_the_rest_go_on(
         {"pid": 2, "title": "无正文"},
         {"pid": 3, "text": "也有"},
     ]
-    site.route("api/some", lambda r: _json(r, {"data": {"list": posts}}))
+    body = "\ufeff" + json.dumps({"data": {"list": posts}})  # with a BOM, as some exports
+    site.route("api/some", lambda r: reply(r, 200, body, "application/json"))
     collected = _run(tmp_path, {"url": site.url("api/some")} | PAGED | {"paging": None})
     assert [i.external_id for i in _items(collected)] == ["1", "3"]
     (error,) = _errors(collected)
     assert "缺少字段 content" in error.error and "第 2 条" in error.where and "id 2" in error.where
+
+
+def test_a_huge_page_fails_with_the_size_cap_in_words(site: FixtureServer, tmp_path: Path) -> None:
+    posts = [{"text": "很长的帖子" * 100} for _ in range(100)]
+    site.route("api/huge", lambda r: _json(r, {"data": {"list": posts}}))
+    config = {"url": site.url("api/huge"), "items": "data.list", "fields": {"content": "text"}}
+    with pytest.raises(FetchError) as caught:
+        _run(tmp_path, config, settings=_settings(tmp_path, collect_max_bytes=10_000))
+    assert site.url("api/huge") in str(caught.value) and "上限" in str(caught.value)
+
+
+def test_header_values_are_never_echoed(site: FixtureServer, tmp_path: Path) -> None:
+    site.route("api/keyed", lambda r: _json(r, {"data": {"list": []}}))
+    config = {
+        "url": site.url("api/keyed"),
+        "items": "data.list",
+        "fields": {"content": "t"},
+        "headers": {"X-Api-Key": "s3cr3t-key"},
+    }
+    with pytest.raises(SourceError) as caught:
+        _run(tmp_path, config)
+    assert "headers" in str(caught.value) and "s3cr3t-key" not in str(caught.value)

@@ -256,7 +256,7 @@ class JsonApiSource:
         return urlunsplit(parts._replace(query=urlencode(query)))
 
     def _decode(self, ctx: CollectContext, page: Page) -> Any:
-        text = page.text()
+        text = page.text().removeprefix("\ufeff")  # a BOM is not JSON but common enough
         where = ctx.source.where(page.url)
         if not text.strip():
             raise SourceError(f"{where}：响应为空，不是 JSON")
