@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from fixture_server import FixtureServer, reply
@@ -342,3 +344,171 @@ def test_connection_refused(tmp_path: Path) -> None:
     error = failure(make_settings(tmp_path, collect_retries=1), url, robots=False)
     assert "无法连接到 127.0.0.1" in error.reason
     assert error.reason.endswith("（已重试 1 次）")
+
+
+def test_hostile_location_header_is_an_error(site: FixtureServer, tmp_path: Path) -> None:
+    site.route("bad-location", redirect("http://[::1"))
+    error = failure(make_settings(tmp_path), site.url("bad-location"))
+    assert error.reason == "跳转地址无效（服务器给出的 Location 无法解析）"
+    assert len(site.requests_to("bad-location")) == 1
+
+
+# --- robots.txt --------------------------------------------------------------------------
+
+ROBOTS = "User-agent: *\nDisallow: /closed\n\nUser-agent: Yuqing\nDisallow: /private\n"
+
+
+def robots_txt(text: str) -> Handler:
+    return lambda request: reply(request, 200, text, "text/plain; charset=utf-8")
+
+
+def test_robots_disallow_for_our_agent(site: FixtureServer, tmp_path: Path) -> None:
+    site.route("robots.txt", robots_txt(ROBOTS))
+    site.route("private/a", ok("内部"))
+    site.route("closed", ok("别人不许"))
+    settings = make_settings(tmp_path)
+    error = failure(settings, site.url("private/a"))
+    assert error.reason == "robots.txt 不允许抓取"
+    assert site.requests_to("private/a") == []
+    # Our own group applies, not the * group; robots=False skips robots.txt altogether.
+    assert fetch(settings, site.url("closed"))[0].text() == "别人不许"
+    site.log.clear()
+    assert fetch(settings, site.url("private/a"), robots=False)[0].text() == "内部"
+    assert site.requests_to("robots.txt") == []
+
+
+def test_robots_read_once_per_fetcher(site: FixtureServer, tmp_path: Path) -> None:
+    site.route("robots.txt", robots_txt(ROBOTS))
+
+    async def go() -> list[Page]:
+        async with Fetcher(make_settings(tmp_path)) as fetcher:
+            pages = await asyncio.gather(
+                *(fetcher.get(site.url(f"hello/?n={n}")) for n in range(4))
+            )
+            pages.append(await fetcher.get(site.url("hello/")))
+            return pages
+
+    assert [page.status for page in asyncio.run(go())] == [200] * 5
+    assert len(site.requests_to("robots.txt")) == 1
+
+
+def test_robots_4xx_allows_and_5xx_refuses(site: FixtureServer, tmp_path: Path) -> None:
+    site.route("robots.txt", status(404))
+    assert fetch(make_settings(tmp_path), site.url("hello/"))[0].status == 200
+    site.route("robots.txt", status(503))
+    settings = make_settings(tmp_path, collect_retries=1)
+
+    async def go() -> list[str]:
+        async with Fetcher(settings) as fetcher:
+            reasons = []
+            for _ in range(2):
+                with pytest.raises(FetchError) as caught:
+                    await fetcher.get(site.url("hello/"))
+                reasons.append(caught.value.reason)
+            return reasons
+
+    reasons = asyncio.run(go())
+    assert reasons == ["无法读取 robots.txt（服务器返回 503（已重试 1 次）），暂不抓取该站点"] * 2
+    assert len(site.requests_to("robots.txt")) == 1 + 2  # the 404, then 503 twice (one retry)
+    assert len(site.requests_to("hello/")) == 1
+
+
+def test_hostile_robots_txt_does_not_crash(site: FixtureServer, tmp_path: Path) -> None:
+    junk = bytes(range(256)) * 20 + b"\nUser-agent: *\nDisallow: /hello\n"
+    site.route("robots.txt", lambda request: reply(request, 200, junk, "text/plain"))
+    assert "robots.txt" in failure(make_settings(tmp_path), site.url("hello/")).reason
+
+
+def test_crawl_delay_spaces_requests_to_the_host(site: FixtureServer, tmp_path: Path) -> None:
+    site.route("robots.txt", robots_txt("User-agent: *\nCrawl-delay: 0.4\n"))
+
+    async def go() -> None:
+        async with Fetcher(make_settings(tmp_path)) as fetcher:
+            for n in range(3):
+                await fetcher.get(site.url(f"hello/?n={n}"))
+
+    asyncio.run(go())
+    starts = [r.at for r in site.requests_to("hello/")]
+    assert len(starts) == 3
+    assert all(b - a >= 0.35 for a, b in itertools.pairwise(starts))
+
+
+# --- private addresses -------------------------------------------------------------------
+
+
+def test_private_addresses_are_refused_by_default(site: FixtureServer, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, collect_allow_private_addresses=False)
+    port = site.base_url.rsplit(":", 1)[1]
+    for url in (site.url("hello/"), f"http://localhost:{port}/hello/", "http://[::1]:1/"):
+        error = failure(settings, url)
+        assert "内网或保留地址" in error.reason
+        assert "YUQING_COLLECT_ALLOW_PRIVATE_ADDRESSES" in error.reason
+    assert site.log == []
+
+
+def test_every_redirect_hop_is_checked_for_private_addresses(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def public_site(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        return httpx.Response(302, headers={"Location": "http://10.1.2.3/admin"})
+
+    settings = make_settings(tmp_path, collect_allow_private_addresses=False)
+
+    async def go() -> None:
+        transport = httpx.MockTransport(public_site)
+        async with Fetcher(settings, transport=transport) as fetcher:
+            await fetcher.get("http://93.184.216.34/start")
+
+    with pytest.raises(FetchError) as caught:
+        asyncio.run(go())
+    assert caught.value.reason.startswith(
+        "跳转到 http://10.1.2.3/admin 后10.1.2.3 是内网或保留地址"
+    )
+    assert seen == ["http://93.184.216.34/robots.txt", "http://93.184.216.34/start"]
+
+
+# --- per-host limits ---------------------------------------------------------------------
+
+
+def test_at_most_host_concurrency_requests_in_flight(site: FixtureServer, tmp_path: Path) -> None:
+    lock = threading.Lock()
+    in_flight = {"now": 0, "most": 0}
+
+    def slow(request: BaseHTTPRequestHandler) -> None:
+        with lock:
+            in_flight["now"] += 1
+            in_flight["most"] = max(in_flight["most"], in_flight["now"])
+        time.sleep(0.15)
+        with lock:
+            in_flight["now"] -= 1
+        reply(request, 200, "慢")
+
+    site.route("slow", slow)
+
+    async def go(concurrency: int, urls: list[str]) -> int:
+        in_flight["most"] = 0
+        async with Fetcher(make_settings(tmp_path), host_concurrency=concurrency) as fetcher:
+            await asyncio.gather(*(fetcher.get(url, robots=False) for url in urls))
+        return in_flight["most"]
+
+    assert asyncio.run(go(2, [site.url(f"slow?n={n}") for n in range(5)])) == 2
+    # The limit is per host: one request at a time to each of two origins is two in flight.
+    port = site.base_url.rsplit(":", 1)[1]
+    other = [f"http://localhost:{port}/slow?n={n}" for n in range(2)]
+    assert asyncio.run(go(1, [site.url(f"slow?n={n}") for n in range(2)] + other)) == 2
+
+
+def test_host_interval_spaces_request_starts(site: FixtureServer, tmp_path: Path) -> None:
+    async def go() -> None:
+        async with Fetcher(make_settings(tmp_path), host_interval=0.3) as fetcher:
+            await asyncio.gather(
+                *(fetcher.get(site.url(f"hello/?n={n}"), robots=False) for n in range(3))
+            )
+
+    asyncio.run(go())
+    starts = sorted(r.at for r in site.requests_to("hello/"))
+    assert len(starts) == 3
+    assert all(b - a >= 0.25 for a, b in itertools.pairwise(starts))

@@ -163,9 +163,9 @@ class Fetcher:
             if response.location is None:
                 return target, response
             try:
-                following = _target(str(target.join(response.location)))
+                following = _target(response.location, base=target)
             except _Problem as exc:
-                raise _Problem(f"跳转地址 {response.location} 无效：{exc.reason}") from None
+                raise _Problem(f"跳转地址「{response.location}」无效：{exc.reason}") from None
             if following in chain:
                 loop = [*chain[chain.index(following) :], following]
                 raise _Problem("重定向循环：" + " → ".join(str(u) for u in loop))
@@ -210,7 +210,12 @@ class Fetcher:
 
     async def _exchange(self, target: httpx.URL, headers: dict[str, str]) -> _Response:
         request = self._client.build_request("GET", target, headers=headers)
-        response = await self._client.send(request, stream=True)
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.RemoteProtocolError as exc:
+            if "location header" not in str(exc):
+                raise
+            raise _Problem("跳转地址无效（服务器给出的 Location 无法解析）") from None
         try:
             status = response.status_code
             plain = {key.lower(): value for key, value in response.headers.items()}
@@ -331,10 +336,10 @@ class _Inflater:
             raise _Problem("响应不完整（压缩数据没有结尾）", retry=True)
 
 
-def _target(url: str) -> httpx.URL:
-    """The URL to request, refused unless it is http(s) with a host."""
+def _target(url: str, base: httpx.URL | None = None) -> httpx.URL:
+    """The URL to request (relative to `base`), refused unless it is http(s) with a host."""
     try:
-        parsed = httpx.URL(url.strip())
+        parsed = httpx.URL(url.strip()) if base is None else base.join(url.strip())
     except (httpx.InvalidURL, TypeError, ValueError):
         raise _Problem("网址无效") from None
     if parsed.scheme not in _PORTS:
