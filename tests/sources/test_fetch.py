@@ -512,3 +512,9 @@ def test_host_interval_spaces_request_starts(site: FixtureServer, tmp_path: Path
     starts = sorted(r.at for r in site.requests_to("hello/"))
     assert len(starts) == 3
     assert all(b - a >= 0.25 for a, b in itertools.pairwise(starts))
+
+
+def test_host_limits_must_make_sense(tmp_path: Path) -> None:
+    for bad in ({"host_concurrency": 0}, {"host_interval": -1.0}):
+        with pytest.raises(ValueError, match="host_"):
+            Fetcher(make_settings(tmp_path), **bad)

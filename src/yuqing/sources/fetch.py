@@ -81,7 +81,9 @@ class Fetcher:
         self._settings = settings
         self._agent = settings.collect_user_agent
         self._timeout = settings.collect_timeout_seconds
-        self._concurrency = host_concurrency or settings.collect_host_concurrency
+        self._concurrency = (
+            settings.collect_host_concurrency if host_concurrency is None else host_concurrency
+        )
         self._interval = (
             settings.collect_host_interval_seconds if host_interval is None else host_interval
         )
