@@ -123,13 +123,15 @@ def test_sparse_matrix_and_fused_scores_agree() -> None:
 def test_lexicon_hits_negation_and_offsets() -> None:
     lexicon = Lexicon(["满意"], np.eye(len(LEXICON_CLASSES), dtype=np.float32)[[0]])
     featurizer = Featurizer(FeaturizerConfig(bits=10), lexicon)
-    matrix = featurizer.matrix(["很满意，不满意", "😀满意", "不", "满意"]).toarray()
+    texts = ["很满意，不满意", "😀满意", "不", "满意", "é满意", "x不满意", "ab满意"]
+    matrix = featurizer.matrix(texts).toarray()
     cues = np.expm1(matrix[:, featurizer.n_hashed :])
     pos, negated = CUE_NAMES.index("lex_pos"), CUE_NAMES.index("negated_pos")
-    np.testing.assert_allclose(cues[:, pos], [2, 1, 0, 1], atol=1e-5)
-    # "不满意" is negated; an emoji (outside the BMP) before a term must not shift offsets,
-    # and a term at the start of a text never reads the previous text's last char ("不").
-    np.testing.assert_allclose(cues[:, negated], [1, 0, 0, 0], atol=1e-5)
+    np.testing.assert_allclose(cues[:, pos], [2, 1, 0, 1, 1, 1, 1], atol=1e-5)
+    # "不满意" is negated; an emoji (outside the BMP) or a 2-byte or ASCII character before a
+    # term must not shift offsets or pass for a negator, and a term at the start of a text
+    # never reads the previous text's last char ("不").
+    np.testing.assert_allclose(cues[:, negated], [1, 0, 0, 0, 0, 1, 0], atol=1e-5)
 
 
 def test_override_directory_replaces_model_by_model(override: Path) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import ahocorasick_rs
@@ -146,8 +147,12 @@ class Lexicon:
             raise ValueError("one row of LEXICON_CLASSES per term")
         self.terms = list(terms)
         self.classes = np.asarray(classes, dtype=np.float32)
-        self._matcher = ahocorasick_rs.AhoCorasick(
-            self.terms or ["\x00"], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        # Searched as UTF-8 bytes: the str automaton spends most of its time turning byte
+        # offsets into character offsets, which the counts below do not need.
+        self._matcher = ahocorasick_rs.BytesAhoCorasick(
+            [_utf8(term) for term in self.terms or ["\x00"]],
+            matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+            implementation=ahocorasick_rs.Implementation.ContiguousNFA,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -173,32 +178,44 @@ class Lexicon:
         empty = np.zeros((0, len(LEXICON_CLASSES)), dtype=np.float32)
         return cls(terms, np.stack(rows) if rows else empty)
 
-    def hits(self, texts: Sequence[str], rows: NgramRows) -> FloatArray:
+    def hits(self, texts: Sequence[str]) -> FloatArray:
         """(n, classes + 2) lexicon hits per class, then negated positive and negative hits."""
         n, width = len(texts), len(LEXICON_CLASSES)
         out = np.zeros((n, width + 2), dtype=np.float32)
-        # "\n" never occurs inside a term, so no match straddles two texts.
-        matches = self._matcher.find_matches_as_indexes("\n".join(texts))
+        encoded = [_utf8(text) for text in texts]
+        # b"\n" never occurs inside a term (nor inside a multi-byte character), so no match
+        # straddles two texts; UTF-8 matches start on character boundaries, and leftmost-
+        # longest picks the same terms over bytes as over characters.
+        joined = b"\n".join(encoded)
+        matches = self._matcher.find_matches_as_indexes(joined)
         if not matches:
             return out
-        found = np.asarray(matches, dtype=np.int64)
-        term_ids, starts = found[:, 0], found[:, 1]
-        text_starts = np.cumsum(rows.lengths + 1) - rows.lengths - 1
+        found = np.fromiter(chain.from_iterable(matches), np.int64, 3 * len(matches))
+        term_ids, starts = found[0::3], found[1::3]
+        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
+        text_starts = np.cumsum(sizes + 1) - sizes - 1
         doc = np.searchsorted(text_starts, starts, side="right") - 1
         classes = self.classes[term_ids]
         for column in range(width):
             out[:, column] = np.bincount(doc, weights=classes[:, column], minlength=n)
-        char_at = starts - doc - 1  # position of the preceding char in `rows.chars`
-        negated = (starts > text_starts[doc]) & np.isin(
-            rows.chars[np.maximum(char_at, 0)], _NEGATOR_CODES
-        )
+        # Every negator is one 3-byte character: the three bytes before a match spell it
+        # exactly when the character before the match is that negator.
+        data = np.frombuffer(joined, dtype=np.uint8).astype(np.int64)
+        before = np.maximum(starts - 3, 0)
+        previous = data[before] << 16 | data[before + 1] << 8 | data[before + 2]
+        negated = (starts - text_starts[doc] >= 3) & np.isin(previous, _NEGATOR_UTF8)
         for offset, name in enumerate(("pos", "neg")):
             weights = classes[negated, LEXICON_CLASSES.index(name)]
             out[:, width + offset] = np.bincount(doc[negated], weights=weights, minlength=n)
         return out
 
 
-_NEGATOR_CODES = np.array([ord(c) for c in NEGATORS], dtype=np.uint64)
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+_NEGATOR_UTF8 = np.array([int.from_bytes(c.encode()) for c in NEGATORS], dtype=np.int64)
+assert all(len(c.encode()) == 3 for c in NEGATORS), "negation check reads 3-byte characters"
 
 
 def cue_features(texts: Sequence[str], rows: NgramRows, lexicon: Lexicon) -> FloatArray:
@@ -210,7 +227,7 @@ def cue_features(texts: Sequence[str], rows: NgramRows, lexicon: Lexicon) -> Flo
         hits = rows.chars == _U64(ord(char))
         counted[:, column] = np.bincount(doc_of[hits], minlength=n)
     counted[:, -1] = rows.lengths
-    out = np.hstack([lexicon.hits(texts, rows), counted])
+    out = np.hstack([lexicon.hits(texts), counted])
     return np.log1p(out, out=out)
 
 
