@@ -240,6 +240,23 @@ def test_spread_never_turns_a_positive_item_negative(
     assert GRADER.grade(GradeFacts(praise, spread, about_subject=about)).code not in NEGATIVE
 
 
+@settings(max_examples=400, deadline=None)
+@given(a=analyses, about=st.booleans(), spread=spreads, special=st.booleans())
+def test_skipping_negative_rules_for_calm_content_changes_no_grade(
+    a: Analysis, about: bool, spread: Spread, special: bool
+) -> None:
+    """The shortcut for content with no negative signal gives what every rule would give."""
+    facts = GradeFacts(a, spread, about_subject=about, special_period=special)
+    every_rule = [
+        (rule.id, evidence)
+        for rule in GRADER._compiled
+        if (evidence := GRADER._fires(rule, facts)) is not None
+    ]
+    assert sorted((r.rule, r.evidence) for r in GRADER.grade(facts).reasons) == sorted(
+        every_rule
+    )
+
+
 # The rules file is checked at load -------------------------------------------------------
 
 

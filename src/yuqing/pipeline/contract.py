@@ -96,9 +96,10 @@ class ContractAnalyzer:
         assert analysis is not None and grading is not None  # set by the analyze/grade stages
         return {
             "id": _given_id(item.raw),
-            "sentiment": {"label": analysis.sentiment, "score": round(analysis.sentiment_score, 4)},
-            "rumor": {"score": round(analysis.rumor_score, 4), "label": analysis.rumor},
-            "offensive": {"score": round(analysis.offensive_score, 4), "label": analysis.offensive},
+            # Scores come rounded to 4 decimals from the analyzer.
+            "sentiment": {"label": analysis.sentiment, "score": analysis.sentiment_score},
+            "rumor": {"score": analysis.rumor_score, "label": analysis.rumor},
+            "offensive": {"score": analysis.offensive_score, "label": analysis.offensive},
             "harms": [h.as_dict() for h in analysis.harms],
             "category": {
                 "code": analysis.category,

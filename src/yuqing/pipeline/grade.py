@@ -212,6 +212,7 @@ class _Compiled:
     text: str
     when: tuple[_Step, ...]
     groups: tuple[tuple[_Step, ...], ...]
+    needs_negative: bool  # cannot fire unless the content reads negative (GradeFacts.negative)
 
 
 # Conditions that hold for most items, tried last in a rule's `when`: a rule fails at its first
@@ -231,6 +232,21 @@ def _compile(rule: Rule) -> _Compiled:
         rule.text,
         steps(rule.when),
         tuple(steps(group) for group in (rule.any, rule.spread) if group),
+        any(map(_needs_negative, rule.when))
+        or any(group and all(map(_needs_negative, group)) for group in (rule.any, rule.spread)),
+    )
+
+
+def _needs_negative(c: Condition) -> bool:
+    """Whether a condition can hold only for content with a negative signal."""
+    return (
+        c.negative is True
+        or c.rumor is True
+        or c.offensive is True
+        or c.harm is not None
+        or c.harm_illegal is True
+        or c.signal in _NEGATIVE_SIGNALS
+        or (c.sentiment is not None and set(c.sentiment) <= {"negative"})
     )
 
 
@@ -245,6 +261,9 @@ class Grader:
         self._illegal = {h.code for h in standard.harm_types if h.illegal}
         self._reach = {t.code.value: t.reach for t in standard.media_tiers}
         self._compiled = [_compile(rule) for rule in self.rules]
+        # Most items read neutral or positive; the rules about negative content are skipped
+        # for them without evaluating a condition.
+        self._not_negative = [rule for rule in self._compiled if not rule.needs_negative]
         self._default = min(
             (g for g in standard.grades if not g.negative), key=lambda g: -g.rank
         ).code.value
@@ -274,7 +293,7 @@ class Grader:
         """Every fired rule as a reason, most severe first; the grade as the module says."""
         reasons = [
             Reason(rule.id, rule.grade, rule.text, evidence)
-            for rule in self._compiled
+            for rule in (self._compiled if facts.negative else self._not_negative)
             if (evidence := self._fires(rule, facts)) is not None
         ]
         negative = [r for r in reasons if r.grade in self._negative]

@@ -87,19 +87,24 @@ class Analyzer:
         if narrowed:
             sentiment = sentiment.copy()
             sentiment[[i for i, _ in narrowed]] = self.models.sentiment([t for _, t in narrowed])
+        # Scores are kept to 4 decimals (what the contract prints and the store keeps), rounded
+        # here in one vector pass; the labels compare the unrounded scores to the thresholds.
+        labels = np.argmax(sentiment, axis=1).tolist()
+        polarity = np.round(sentiment[:, 2] - sentiment[:, 0], 4).tolist()
+        rumor_scores = np.round(scores.rumor, 4).tolist()
+        rumors = (scores.rumor >= self.models.rumor_threshold).tolist()
+        offensive_scores = np.round(scores.offensive, 4).tolist()
+        offensives = (scores.offensive >= self.models.offensive_threshold).tolist()
         results = []
         for i, doc in enumerate(docs):
-            probabilities = sentiment[i]
-            rumor = float(scores.rumor[i])
-            offensive = float(scores.offensive[i])
             results.append(
                 Analysis(
-                    sentiment=SENTIMENT_LABELS[int(np.argmax(probabilities))],
-                    sentiment_score=float(probabilities[2] - probabilities[0]),
-                    rumor_score=rumor,
-                    rumor=rumor >= self.models.rumor_threshold,
-                    offensive_score=offensive,
-                    offensive=offensive >= self.models.offensive_threshold,
+                    sentiment=SENTIMENT_LABELS[labels[i]],
+                    sentiment_score=polarity[i],
+                    rumor_score=rumor_scores[i],
+                    rumor=rumors[i],
+                    offensive_score=offensive_scores[i],
+                    offensive=offensives[i],
                     harms=[Harm(h.type, h.terms) for h in self.harms.detect(whole[i])],
                     category=self.categorizer.categorize(doc.title, doc.content),
                     signals=self.signals.find(whole[i]),
