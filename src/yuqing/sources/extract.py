@@ -111,7 +111,7 @@ def extract_article(
     tree.strip_tags(_HIDDEN_TAGS)
     latest = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
     document: Any = None
-    if selectors.content is None or selectors.title is None or selectors.author is None:
+    if None in (selectors.content, selectors.title, selectors.author, selectors.date):
         document = trafilatura.bare_extraction(
             html,
             url=url,

@@ -93,18 +93,19 @@ class RssSource:
                 f"{ctx.source.where(url)}：订阅格式有错误（{_shown(error)}），"
                 f"已读取能识别的 {len(entries)} 个条目"
             )
-        fresh: list[_Entry] = []
+        fresh: dict[str, _Entry] = {}
         for position, raw in enumerate(entries, 1):
             entry = _read(raw)
             if isinstance(entry, str):
                 result.records.append(ctx.source.error(f"{url} 第 {position} 个条目", entry))
-            elif ctx.is_new(entry.key) and all(e.key != entry.key for e in fresh):
-                fresh.append(entry)
-        if len(fresh) > ctx.max_items:
+            elif entry.key not in fresh and ctx.is_new(entry.key):
+                fresh[entry.key] = entry
+        chosen = list(fresh.values())
+        if len(chosen) > ctx.max_items:
             # The rest waits for the next run, which must then not get a 304.
             ctx.state.get("validators", {}).pop(url, None)
-            fresh = fresh[: ctx.max_items]
-        result.extend(await self._items(ctx, fresh))
+            chosen = chosen[: ctx.max_items]
+        result.extend(await self._items(ctx, chosen))
         return result
 
     async def _items(self, ctx: CollectContext, entries: list[_Entry]) -> Collected:

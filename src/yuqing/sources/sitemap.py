@@ -70,7 +70,12 @@ class SitemapSource:
     async def collect(self, ctx: CollectContext) -> Collected:
         run = _Run(ctx, self.config)
         urls = await run.listed()
-        fresh = [e for e in _newest_first(urls) if ctx.is_new(entry_key(e.url))]
+        fresh: list[_Entry] = []
+        for entry in _newest_first(urls):  # one past the bound tells the run is cut short
+            if len(fresh) > ctx.max_items:
+                break
+            if ctx.is_new(entry_key(entry.url)):
+                fresh.append(entry)
         if len(fresh) > ctx.max_items:
             # The rest waits for the next run, which must then read the sitemaps again
             # instead of getting 304s.
