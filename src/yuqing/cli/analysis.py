@@ -64,42 +64,46 @@ def train(
     ] = None,
     json: JsonOpt = False,
 ) -> None:
-    """用本单位人工确认的等级重新训练情感模型；开发集得分不低于现用模型时才启用。"""
-    from yuqing.domain.text import to_match_text
-    from yuqing.pipeline.analyze.training import retrain_sentiment
+    """用本单位人工确认的等级和分类重新训练情感、分类模型；得分不低于现用模型时才启用。
+
+    情感模型需要标注语料目录（--data）；分类模型只用本单位确认的分类，与关键词分类交叉验证比较。
+    """
+    from yuqing.pipeline.analyze.office import train_office_models
     from yuqing.pipeline.run import MODELS_DIR
-    from yuqing.standard import load_standard
-    from yuqing.store import grades as grade_store
 
     settings = current_settings()
     data_dir = data or settings.training_data_dir
-    if data_dir is None or not data_dir.is_dir():
-        raise InputError(
-            str(data_dir or "--data"),
-            "找不到标注语料目录：请用 --data 或 YUQING_TRAINING_DATA_DIR 指定",
-        )
-    standard = load_standard(settings.standard_dir, settings.taxonomy)
-    negative = [g.code.value for g in standard.grades if g.negative]
+    if data is not None and not data.is_dir():
+        raise InputError(str(data), "找不到标注语料目录")
     db = open_db(settings)
-    with db.session() as session:
-        confirmed = grade_store.confirmed_sentiment(session, negative)
-    db.dispose()
-    extra = [(to_match_text(text), label) for text, label in confirmed]
-    result = retrain_sentiment(data_dir, settings.data_dir / MODELS_DIR, extra)
-    report = {
-        "sentiment": {
-            "confirmed_labels": len(extra),
-            "rows_used": result.rows_used,
-            "old_score": round(result.old_score, 4),
-            "new_score": round(result.new_score, 4),
-            "accepted": result.accepted,
-        }
-    }
+    try:
+        with db.session() as session:
+            report = train_office_models(
+                session,
+                settings,
+                data_dir if data_dir is not None and data_dir.is_dir() else None,
+                settings.data_dir / MODELS_DIR,
+            )
+    finally:
+        db.dispose()
     if json:
         print_json(report)
         return
-    verdict = "已启用新模型" if result.accepted else "新模型得分较低，继续使用原模型"
-    out.print(
-        f"情感模型：加入人工确认 {len(extra)} 条，开发集宏平均 F1 "
-        f"{result.old_score:.4f} → {result.new_score:.4f}，{verdict}。"
-    )
+    sentiment = report["sentiment"]
+    if "skipped" in sentiment:
+        out.print(f"情感模型：未训练，{sentiment['skipped']}。")
+    else:
+        verdict = "已启用新模型" if sentiment["accepted"] else "新模型得分较低，继续使用原模型"
+        out.print(
+            f"情感模型：加入人工确认 {sentiment['confirmed_labels']} 条，开发集宏平均 F1 "
+            f"{sentiment['old_score']:.4f} → {sentiment['new_score']:.4f}，{verdict}。"
+        )
+    category = report["category"]
+    if category["accepted"]:
+        out.print(
+            f"分类模型：人工确认 {category['confirmed_labels']} 条，交叉验证准确率 "
+            f"{category['model_accuracy']:.4f}（关键词 {category['keyword_accuracy']:.4f}），"
+            "已启用新模型。"
+        )
+    else:
+        out.print(f"分类模型：未启用，{category['reason']}。")

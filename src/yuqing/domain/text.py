@@ -33,9 +33,7 @@ _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 # The characters that make most Chinese posts non-NFKC, with what NFKC makes of them. Replacing
 # these few with `str.replace` (a memchr scan) leaves most texts already normalized, so the
 # NFKC pass is skipped for them after a quick check; the result is identical either way.
-_COMMON_FOLDS = tuple(
-    (wide, unicodedata.normalize("NFKC", wide)) for wide in "，！？：；（）％～…"
-)
+_COMMON_FOLDS = tuple((wide, unicodedata.normalize("NFKC", wide)) for wide in "，！？：；（）％～…")
 
 
 def to_match_text(text: str) -> str:
@@ -46,3 +44,10 @@ def to_match_text(text: str) -> str:
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text.translate(_FULL_WIDTH))
     return to_simplified(text.casefold())
+
+
+def title_and_content(title: str, content: str) -> str:
+    """The one text the models read: the title on its own line, unless the content repeats it."""
+    if not title or content.startswith(title):
+        return content
+    return f"{title}\n{content}"

@@ -307,3 +307,13 @@ def confirmed_sentiment(session: Session, negative_grades: Iterable[str]) -> lis
         for title, content, grade in rows
         if grade in labels
     ]
+
+
+def confirmed_categories(session: Session) -> list[tuple[str, str, str]]:
+    """(title, content, category) of every item whose category a monitor set, for retraining."""
+    rows = session.execute(
+        select(ItemRow.title, ItemRow.content, ItemRow.human_category)
+        .where(ItemRow.human_category.is_not(None))
+        .order_by(ItemRow.id)
+    )
+    return [(title or "", content, category or "") for title, content, category in rows]

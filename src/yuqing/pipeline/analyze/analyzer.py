@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from yuqing.domain import Analysis, Harm
+from yuqing.domain.text import title_and_content
 from yuqing.pipeline.analyze.category import KeywordCategorizer
+from yuqing.pipeline.analyze.category_model import CategoryModel, load_category_model
 from yuqing.pipeline.analyze.classifiers import TextModels, load_text_models
 from yuqing.pipeline.analyze.harms import HarmDetector
 from yuqing.pipeline.analyze.terms import TermIndex
@@ -58,7 +60,13 @@ class Analyzer:
     content around subject mentions (`focus`); the other models read title and content whole.
     """
 
-    def __init__(self, standard: Standard, models: TextModels, harms: HarmDetector) -> None:
+    def __init__(
+        self,
+        standard: Standard,
+        models: TextModels,
+        harms: HarmDetector,
+        category_model: CategoryModel | None = None,
+    ) -> None:
         self.standard = standard
         self.models = models
         self.harms = harms
@@ -66,23 +74,32 @@ class Analyzer:
             {name: signal.terms for name, signal in standard.grading.signals.items()}
         )
         self.categorizer = KeywordCategorizer(standard)
+        self.category_model = category_model
 
     @classmethod
     def load(cls, standard: Standard, models_dir: Path | None = None) -> Analyzer:
-        """The shipped models, or retrained ones from `models_dir` where present."""
+        """The shipped models, or retrained ones from `models_dir` where present; the office's
+        category model too, if `yuqing train` made one."""
         directory = models_dir if models_dir is not None and models_dir.is_dir() else None
-        return cls(standard, load_text_models(directory), HarmDetector(standard))
+        codes = {c.code for c in standard.iter_categories()}
+        return cls(
+            standard,
+            load_text_models(directory),
+            HarmDetector(standard),
+            load_category_model(directory, codes),
+        )
 
     def analyze(self, docs: Sequence[Doc]) -> list[Analysis]:
         if not docs:
             return []
-        whole = [_join(d.title, d.content) for d in docs]
+        whole = [title_and_content(d.title, d.content) for d in docs]
         scores = self.models.predict(whole)
         sentiment = scores.sentiment
         narrowed = [
             (i, text)
             for i, d in enumerate(docs)
-            if d.mentions and (text := _join(d.title, focus(d.content, d.mentions))) != whole[i]
+            if d.mentions
+            and (text := title_and_content(d.title, focus(d.content, d.mentions))) != whole[i]
         ]
         if narrowed:
             sentiment = sentiment.copy()
@@ -95,8 +112,11 @@ class Analyzer:
         rumors = (scores.rumor >= self.models.rumor_threshold).tolist()
         offensive_scores = np.round(scores.offensive, 4).tolist()
         offensives = (scores.offensive >= self.models.offensive_threshold).tolist()
+        categories = [self.categorizer.categorize(d.title, d.content) for d in docs]
+        if self.category_model is not None:
+            categories = self.category_model.choose(whole, categories)
         results = []
-        for i, doc in enumerate(docs):
+        for i in range(len(docs)):
             results.append(
                 Analysis(
                     sentiment=SENTIMENT_LABELS[labels[i]],
@@ -106,14 +126,8 @@ class Analyzer:
                     offensive_score=offensive_scores[i],
                     offensive=offensives[i],
                     harms=[Harm(h.type, h.terms) for h in self.harms.detect(whole[i])],
-                    category=self.categorizer.categorize(doc.title, doc.content),
+                    category=categories[i],
                     signals=self.signals.find(whole[i]),
                 )
             )
         return results
-
-
-def _join(title: str, content: str) -> str:
-    if not title or content.startswith(title):
-        return content
-    return f"{title}\n{content}"
