@@ -57,7 +57,9 @@ class ContractAnalyzer:
         context = SubjectContext(names={s.id: s.name for s in subjects})
         self._names = context.names
         self.stages: list[Stage] = [
-            Normalize(ZoneInfo(settings.timezone), settings.max_content_chars),
+            Normalize(
+                ZoneInfo(settings.timezone), settings.max_content_chars, canonical_urls=False
+            ),
             Match(SubjectMatcher(subjects)),
             Analyze(analyzer),
             Grade(Grader(standard), context),

@@ -329,16 +329,27 @@ class SubjectContext:
         extra_regions: Iterable[str] = (),
         special_period: bool = False,
     ) -> GradeFacts:
-        institutions = {self.units.get(s, (None, None))[0] or -s for s in subject_ids}
-        regions = {r for s in subject_ids if (r := self.units.get(s, (None, None))[1])}
-        regions.update(r for r in extra_regions if r)
+        institutions, regions = self.reach(subject_ids, extra_regions)
+        if (institutions, regions) != (spread.institutions, spread.regions):
+            spread = replace(spread, institutions=institutions, regions=regions)
         return GradeFacts(
             analysis=analysis,
-            spread=replace(spread, institutions=len(institutions), regions=len(regions)),
+            spread=spread,
             about_subject=bool(subject_ids) or not self.names,
             subjects=tuple(self.names.get(s, str(s)) for s in subject_ids),
             special_period=special_period,
         )
+
+    def reach(
+        self, subject_ids: Sequence[int], extra_regions: Iterable[str] = ()
+    ) -> tuple[int, int]:
+        """How many institutions (units) and regions the matched subjects span."""
+        if not subject_ids and not extra_regions:
+            return 0, 0
+        institutions = {self.units.get(s, (None, None))[0] or -s for s in subject_ids}
+        regions = {r for s in subject_ids if (r := self.units.get(s, (None, None))[1])}
+        regions.update(r for r in extra_regions if r)
+        return len(institutions), len(regions)
 
 
 class Grade:
@@ -359,19 +370,20 @@ class Grade:
             if item.analysis is None:
                 continue
             m = item.metrics
+            subject_ids = [s.subject_id for s in item.subjects]
+            institutions, regions = self.subjects.reach(
+                subject_ids, [item.region] if item.region else ()
+            )
             spread = Spread(
                 views=m.views or 0,
                 reposts=m.reposts or 0,
                 comments=m.comments or 0,
                 likes=m.likes or 0,
+                institutions=institutions,
+                regions=regions,
                 media_tier=item.media_tier.value,
                 platform=item.platform.value,
             )
-            facts = self.subjects.facts(
-                item.analysis,
-                [s.subject_id for s in item.subjects],
-                spread,
-                [item.region] if item.region else (),
-            )
+            facts = self.subjects.facts(item.analysis, subject_ids, spread)
             item.grading = self.grader.grade(facts)
         return batch

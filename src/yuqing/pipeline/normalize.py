@@ -55,10 +55,15 @@ class Normalize:
         tz: ZoneInfo,
         max_content_chars: int,
         now: Callable[[], datetime] = _utc_now,
+        *,
+        canonical_urls: bool = True,
     ) -> None:
         self.tz = tz
         self.max_content_chars = max_content_chars
         self.now = now
+        # Canonical URLs and hosts serve dedupe and the store; `yuqing analyze`, which stores
+        # nothing and never reads a URL, turns them off.
+        self.canonical_urls = canonical_urls
 
     def process(self, batch: Batch) -> Batch:
         """Normalize every raw record of the batch; never raises for one bad record."""
@@ -95,7 +100,7 @@ class Normalize:
         _check_metrics(raw.metrics)
         url = raw.url.strip() if raw.url else None
         canonical = host = None
-        if url:
+        if url and self.canonical_urls:
             canonical = canonicalize_url(url)  # its errors name the URL: "不支持的链接协议 …"
             host = url_host(canonical)
         discovered = self._aware(raw.discovered_at) if raw.discovered_at else now

@@ -112,7 +112,11 @@ class Analyzer:
         rumors = (scores.rumor >= self.models.rumor_threshold).tolist()
         offensive_scores = np.round(scores.offensive, 4).tolist()
         offensives = (scores.offensive >= self.models.offensive_threshold).tolist()
-        categories = [self.categorizer.categorize(d.title, d.content) for d in docs]
+        categories = self.categorizer.categorize_many(
+            [d.title for d in docs], [d.content for d in docs]
+        )
+        harms = self.harms.detect_many(whole)
+        signals = self.signals.find_many(whole)
         if self.category_model is not None:
             categories = self.category_model.choose(whole, categories)
         results = []
@@ -125,9 +129,9 @@ class Analyzer:
                     rumor=rumors[i],
                     offensive_score=offensive_scores[i],
                     offensive=offensives[i],
-                    harms=[Harm(h.type, h.terms) for h in self.harms.detect(whole[i])],
+                    harms=[Harm(h.type, h.terms) for h in harms[i]],
                     category=categories[i],
-                    signals=self.signals.find(whole[i]),
+                    signals=signals[i],
                 )
             )
         return results

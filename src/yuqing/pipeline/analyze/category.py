@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from yuqing.pipeline.analyze.terms import TermIndex
 from yuqing.standard import Standard
 
@@ -29,9 +31,25 @@ class KeywordCategorizer:
 
     def categorize(self, title: str, content: str) -> str:
         """Category code for a folded title and content."""
+        return self.categorize_many([title], [content])[0]
+
+    def categorize_many(self, titles: Sequence[str], contents: Sequence[str]) -> list[str]:
+        """`categorize` for each (title, content) pair, in two searches."""
+        return [
+            self._choose(title_found, content_found)
+            for title_found, content_found in zip(
+                self._index.find_many(titles), self._index.find_many(contents), strict=True
+            )
+        ]
+
+    def _choose(
+        self,
+        title_found: dict[str, tuple[str, ...]],
+        content_found: dict[str, tuple[str, ...]],
+    ) -> str:
         scores: dict[str, list[int]] = {}
-        for text, weight in ((title, 2), (content, 1)):
-            for code, terms in self._index.find(text).items():
+        for found, weight in ((title_found, 2), (content_found, 1)):
+            for code, terms in found.items():
                 score = scores.setdefault(code, [0, 0])
                 score[0] += weight * len(terms)
                 score[1] += sum(len(t) for t in terms)

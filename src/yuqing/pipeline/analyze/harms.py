@@ -23,7 +23,7 @@ from pathlib import Path
 
 from yuqing.domain.text import to_match_text
 from yuqing.errors import ConfigError
-from yuqing.pipeline.match import term_automaton
+from yuqing.pipeline.analyze.terms import BatchAutomaton, Found
 from yuqing.standard import Standard
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
@@ -85,7 +85,7 @@ class HarmDetector:
         self._entries = [tuple(sorted(slot.items())) for slot in entries]
         self._allow = allow
         self._has_allow = any(allow)
-        self._automaton = term_automaton(self._patterns)
+        self._automaton = BatchAutomaton(self._patterns)
 
     @property
     def term_count(self) -> int:
@@ -94,26 +94,14 @@ class HarmDetector:
 
     def detect(self, text: str) -> list[HarmHit]:
         """Harm types found in one text, in the order of the standard's harm types."""
-        if self._automaton is None:
-            return []
-        found = self._automaton.find_matches_as_indexes(text, overlapping=True)
-        if not found:
-            return []
-        return self._judge(found)
+        return self.detect_many([text])[0]
 
     def detect_many(self, texts: Sequence[str]) -> list[list[HarmHit]]:
-        """`detect` for each text, in order."""
-        if self._automaton is None:
-            return [[] for _ in texts]
-        find = self._automaton.find_matches_as_indexes
+        """`detect` for each text, in order, in one search."""
         judge = self._judge
-        results: list[list[HarmHit]] = []
-        for text in texts:
-            found = find(text, overlapping=True)
-            results.append(judge(found) if found else [])
-        return results
+        return [judge(found) if found else [] for found in self._automaton.find_each(texts)]
 
-    def _judge(self, found: list[tuple[int, int, int]]) -> list[HarmHit]:
+    def _judge(self, found: Found) -> list[HarmHit]:
         allow = self._allow
         allowed: list[tuple[int, int]] = []
         if self._has_allow:

@@ -50,9 +50,8 @@ def train_office_models(
         if code in known
     ]
     keywords = KeywordCategorizer(standard)
-    outcome = retrain_category(
-        items, [keywords.categorize(i.title, i.content) for i in items], models_dir
-    )
+    keyword_codes = keywords.categorize_many([i.title for i in items], [i.content for i in items])
+    outcome = retrain_category(items, keyword_codes, models_dir)
     report["category"] = {
         "confirmed_labels": outcome.labelled,
         "keyword_accuracy": _rounded(outcome.keyword_accuracy),

@@ -1,15 +1,67 @@
-"""Named term lists found in one Aho-Corasick scan: grading signals, category keywords."""
+"""Term lists searched over a whole batch in one Aho-Corasick call: grading signals, category
+keywords, harm terms."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+
+import ahocorasick_rs
 
 from yuqing.domain.text import to_match_text
-from yuqing.pipeline.match import term_automaton
+from yuqing.errors import ConfigError
+
+Found = list[tuple[int, int, int]]
+"""(pattern index, start, end) per occurrence, in UTF-8 byte offsets, ordered by end."""
+
+
+class BatchAutomaton:
+    """Overlapping search of many texts at once, over their UTF-8 bytes.
+
+    One call per batch instead of one per text, and no byte-to-character offset conversion:
+    together about twice as fast as the str automaton text by text. Offsets are bytes into
+    the batch, good for comparing occurrences of one text (containment, order), not for
+    slicing it. Texts are joined with "\\n", which no pattern may contain, so no occurrence
+    straddles two texts.
+    """
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        for pattern in patterns:
+            if "\n" in pattern:
+                raise ConfigError(f"词条不能含换行：{pattern!r}")
+        self._automaton = (
+            ahocorasick_rs.BytesAhoCorasick(
+                [p.encode("utf-8", "surrogatepass") for p in patterns],
+                matchkind=ahocorasick_rs.MatchKind.Standard,
+                implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+            )
+            if patterns
+            else None
+        )
+
+    def find_each(self, texts: Sequence[str]) -> list[Found]:
+        """Every occurrence of every pattern, per text."""
+        out: list[Found] = [[] for _ in texts]
+        if self._automaton is None or not texts:
+            return out
+        encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+        found = self._automaton.find_matches_as_indexes(b"\n".join(encoded), overlapping=True)
+        if not found:
+            return out
+        ends: list[int] = []
+        position = -1
+        for data in encoded:
+            position += len(data) + 1
+            ends.append(position)  # exclusive end of each text (where its "\n" sits)
+        doc = 0
+        for match in found:  # ordered by end, so the text index only grows
+            while match[2] > ends[doc]:
+                doc += 1
+            out[doc].append(match)
+        return out
 
 
 class TermIndex:
-    """Which listed terms occur in a folded text, grouped by list name.
+    """Which listed terms occur in folded texts, grouped by list name.
 
     Terms are folded with `to_match_text` like the texts they are searched in; a term in
     several lists counts for each. Overlapping occurrences are found (银行 and 农商银行).
@@ -24,15 +76,24 @@ class TermIndex:
                     owners[folded].append(name)
         self._patterns = list(owners)
         self._owners = [tuple(owners[p]) for p in self._patterns]
-        self._automaton = term_automaton(self._patterns)
+        self._automaton = BatchAutomaton(self._patterns)
 
     def find(self, text: str) -> dict[str, tuple[str, ...]]:
         """List name → distinct terms found, in order of first occurrence."""
-        if self._automaton is None or not text:
-            return {}
-        found: dict[str, dict[str, None]] = {}
-        for index, _start, _end in self._automaton.find_matches_as_indexes(text, overlapping=True):
-            term = self._patterns[index]
-            for name in self._owners[index]:
-                found.setdefault(name, {})[term] = None
-        return {name: tuple(terms) for name, terms in found.items()}
+        return self.find_many([text])[0]
+
+    def find_many(self, texts: Sequence[str]) -> list[dict[str, tuple[str, ...]]]:
+        """`find` for each text, in one search."""
+        results: list[dict[str, tuple[str, ...]]] = []
+        patterns, owners = self._patterns, self._owners
+        for found in self._automaton.find_each(texts):
+            if not found:
+                results.append({})
+                continue
+            named: dict[str, dict[str, None]] = {}
+            for index, _start, _end in found:
+                term = patterns[index]
+                for name in owners[index]:
+                    named.setdefault(name, {})[term] = None
+            results.append({name: tuple(terms) for name, terms in named.items()})
+        return results
