@@ -193,8 +193,8 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
     from yuqing.web.app import create_app
 
-    out.print(f"Yuqing 已启动：http://{host}:{port}/  （Ctrl+C 退出）")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    out.print(f"Yuqing 已启动：http://{host}:{port}/  （Ctrl+C 退出；定时抓取随之运行）")
+    uvicorn.run(create_app(settings, schedule=True), host=host, port=port, log_level="warning")
 
 
 HostOpt = Annotated[str, typer.Option(help="监听地址。")]

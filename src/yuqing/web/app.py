@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +13,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from yuqing.collect.runner import Collector
+from yuqing.collect.scheduler import Scheduler
 from yuqing.errors import ConfigError, InputError, StorageError, YuqingError
 from yuqing.settings import Settings
 from yuqing.standard import Standard, load_standard
@@ -18,24 +22,54 @@ from yuqing.store.db import Database, open_database
 from yuqing.store.items import count_items
 from yuqing.store.serialize import snippet
 from yuqing.web.api import events as events_api
+from yuqing.web.api import ingest as ingest_api
 from yuqing.web.api import items as items_api
+from yuqing.web.api import sources as sources_api
 from yuqing.web.templating import STATIC_DIR, templates
 from yuqing.web.views import events as event_pages
+from yuqing.web.views import manual as manual_pages
 from yuqing.web.views import pages
+from yuqing.web.views import sources as source_pages
 
 
 def _error(status: int, kind: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
-    """The FastAPI app over `db` (opened and migrated from `settings` when not given)."""
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    *,
+    schedule: bool = False,
+    collector: Collector | None = None,
+) -> FastAPI:
+    """The FastAPI app over `db` (opened and migrated from `settings` when not given).
+
+    With `schedule`, the collection scheduler runs inside the app while it serves
+    (`yuqing serve`); tests and embedding callers leave it off and run sources on demand.
+    """
     settings = settings or Settings()
     db = db or open_database(settings.resolved_database_url)
     standard = load_standard(settings.standard_dir, settings.taxonomy)
-    app = FastAPI(title="Yuqing 舆情 API", version="0.1.0")
+    collector = collector or Collector(db, settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not schedule:
+            yield
+            return
+        task = asyncio.create_task(Scheduler(collector).run_forever(), name="scheduler")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(title="Yuqing 舆情 API", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.db = db
+    app.state.collector = collector
     templates.env.globals["platform_name"] = standard.platform_name
     templates.env.globals["media_tier_name"] = lambda code: standard.media_tier(code).name
     templates.env.globals["snippet"] = snippet
@@ -69,8 +103,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(items_api.router)
     app.include_router(events_api.router)
+    app.include_router(sources_api.router)
+    app.include_router(ingest_api.router)
     app.include_router(pages.router)
     app.include_router(event_pages.router)
+    app.include_router(source_pages.router)
+    app.include_router(manual_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from yuqing.collect.runner import Collector
 from yuqing.settings import Settings
 from yuqing.standard import Standard, load_standard
 from yuqing.store.db import Database
@@ -28,6 +29,11 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_collector(request: Request) -> Collector:
+    collector: Collector = request.app.state.collector
+    return collector
+
+
 def get_standard(request: Request) -> Standard:
     settings = get_settings(request)
     return load_standard(settings.standard_dir, settings.taxonomy)
@@ -36,3 +42,4 @@ def get_standard(request: Request) -> Standard:
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StandardDep = Annotated[Standard, Depends(get_standard)]
+CollectorDep = Annotated[Collector, Depends(get_collector)]
