@@ -179,6 +179,10 @@ class Collector:
     def _fetcher(self) -> Fetcher:
         return Fetcher(self.settings, transport=self._transport)
 
+    async def ingest(self, records: Sequence[RawItem | ItemError]) -> IngestReport:
+        """Run records through the pipeline (one run at a time across the app), storing them."""
+        return await self._ingest(records)
+
     async def _ingest(self, records: Sequence[RawItem | ItemError]) -> IngestReport:
         if not records:
             return IngestReport()
