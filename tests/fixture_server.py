@@ -76,6 +76,9 @@ class FixtureServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; without this each response waits
+            # for the client's delayed ACK (about 40 ms).
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 owner._handle(self)

@@ -147,6 +147,21 @@ def test_follows_redirects_to_the_final_url(site: FixtureServer, tmp_path: Path)
     assert page.text() == "终点"
 
 
+def test_source_headers_go_to_its_own_origin_only(site: FixtureServer, tmp_path: Path) -> None:
+    """An API key must not follow a redirect to another origin (localhost ≠ 127.0.0.1)."""
+    other = site.base_url.replace("127.0.0.1", "localhost")
+    site.route("keyed/1", redirect("/keyed/2", 302))
+    site.route("keyed/2", redirect(f"{other}/keyed/3", 302))
+    site.route("keyed/3", ok("到了"))
+    headers = {"X-Api-Key": "k", "User-Agent": "spoofed"}
+    page, _ = fetch(make_settings(tmp_path), site.url("keyed/1"), headers=headers)
+    assert page.text() == "到了"
+    sent = {r.path: r.headers for r in site.log}
+    assert sent["/keyed/1"]["X-Api-Key"] == "k" and sent["/keyed/2"]["X-Api-Key"] == "k"
+    assert "X-Api-Key" not in sent["/keyed/3"]
+    assert all(h["User-Agent"].startswith("Yuqing/") for h in sent.values())
+
+
 def test_too_many_redirects(site: FixtureServer, tmp_path: Path) -> None:
     for n in range(7):
         site.route(f"hop/{n}", redirect(f"/hop/{n + 1}"))

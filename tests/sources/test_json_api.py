@@ -386,14 +386,25 @@ def test_a_huge_page_fails_with_the_size_cap_in_words(site: FixtureServer, tmp_p
     assert site.url("api/huge") in str(caught.value) and "上限" in str(caught.value)
 
 
-def test_header_values_are_never_echoed(site: FixtureServer, tmp_path: Path) -> None:
-    site.route("api/keyed", lambda r: _json(r, {"data": {"list": []}}))
+def test_headers_are_sent_and_their_values_never_echoed(
+    site: FixtureServer, tmp_path: Path
+) -> None:
+    def keyed(request: BaseHTTPRequestHandler) -> None:
+        if request.headers.get("X-Api-Key") == "s3cr3t-key":
+            _json(request, {"data": {"list": [{"t": "网点排长队"}]}})
+        else:
+            reply(request, 401, "no key", "text/plain")
+
+    site.route("api/keyed", keyed)
     config = {
         "url": site.url("api/keyed"),
         "items": "data.list",
         "fields": {"content": "t"},
         "headers": {"X-Api-Key": "s3cr3t-key"},
     }
+    records = _run(tmp_path, config).records
+    assert [r.content for r in records if isinstance(r, RawItem)] == ["网点排长队"]
+    wrong = {**config, "headers": {"X-Api-Key": "wrong-key"}}
     with pytest.raises(SourceError) as caught:
-        _run(tmp_path, config)
-    assert "headers" in str(caught.value) and "s3cr3t-key" not in str(caught.value)
+        _run(tmp_path, wrong)
+    assert "401" in str(caught.value) and "wrong-key" not in str(caught.value)

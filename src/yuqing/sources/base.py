@@ -156,6 +156,7 @@ class Fetch(Protocol):
         etag: str | None = None,
         last_modified: str | None = None,
         robots: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> Page: ...
 
 
@@ -174,8 +175,11 @@ class CollectContext:
     state: dict[str, Any] = field(default_factory=dict)
     max_items: int = 500
     robots: bool = True
+    _seen_set: set[str] | None = field(default=None, init=False, repr=False)
 
-    async def get(self, url: str, *, conditional: bool = False) -> Page:
+    async def get(
+        self, url: str, *, conditional: bool = False, headers: Mapping[str, str] | None = None
+    ) -> Page:
         """Fetch `url` politely; `conditional` sends the validators the last run kept for it
         (ETag, Last-Modified) and keeps the new ones, so an unchanged feed answers 304."""
         validators: dict[str, dict[str, str]] = self.state.setdefault("validators", {})
@@ -185,6 +189,7 @@ class CollectContext:
             etag=known.get("etag"),
             last_modified=known.get("last_modified"),
             robots=self.robots,
+            headers=headers,
         )
         if conditional and not page.not_modified:
             fresh = {"etag": page.etag, "last_modified": page.last_modified}
@@ -193,14 +198,25 @@ class CollectContext:
 
     def is_new(self, key: str) -> bool:
         """Whether an entry (an article URL, an API id) was not collected by an earlier run."""
-        return key not in self.state.get("seen", ())
+        return key not in self._seen()
 
     def remember(self, key: str) -> None:
         """Note an entry as collected; the newest `SEEN_LIMIT` are kept between runs."""
         seen: list[str] = self.state.setdefault("seen", [])
-        if key not in seen:
+        lookup = self._seen()
+        if key not in lookup:
             seen.append(key)
-            del seen[:-SEEN_LIMIT]
+            lookup.add(key)
+            if len(seen) > SEEN_LIMIT:
+                for old in seen[:-SEEN_LIMIT]:
+                    lookup.discard(old)
+                del seen[:-SEEN_LIMIT]
+
+    def _seen(self) -> set[str]:
+        """A set over `state["seen"]` (a list, to keep its order in JSON), built once."""
+        if self._seen_set is None:
+            self._seen_set = set(self.state.get("seen", ()))
+        return self._seen_set
 
 
 @dataclass(slots=True)

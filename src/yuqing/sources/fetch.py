@@ -17,6 +17,7 @@ import email.utils
 import re
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
@@ -33,6 +34,15 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_CAP = 60.0
 """Longest Retry-After honoured, in seconds."""
 _PORTS = {"http": 80, "https": 443}
+# Headers the fetcher sets itself; a source's own headers may not replace them.
+_OWN_HEADERS = frozenset(
+    {"user-agent", "host", "accept-encoding", "if-none-match", "if-modified-since", "range"}
+)
+_VALIDATORS = frozenset({"if-none-match", "if-modified-since"})
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
 
 
 @dataclass(slots=True)
@@ -125,10 +135,16 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         robots: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> Page:
-        """GET `url`; a 304 answer to the validators given is a Page with an empty body."""
+        """GET `url`; a 304 answer to the validators given is a Page with an empty body.
+
+        `headers` (an API key, say) go to `url`'s own origin only: a redirect to another
+        origin drops them, as browsers drop credentials.
+        """
         started = time.monotonic()
-        headers: dict[str, str] = {}
+        extra = {k: v for k, v in (headers or {}).items() if k.lower() not in _OWN_HEADERS}
+        headers = dict(extra)
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -174,6 +190,8 @@ class Fetcher:
             if len(chain) > self._settings.collect_max_redirects:
                 raise _Problem(f"重定向超过 {self._settings.collect_max_redirects} 次")
             chain.append(following)
+            if _origin(following) != _origin(target):
+                headers = {k: v for k, v in headers.items() if k.lower() in _VALIDATORS}
             target = following
 
     async def _request(self, target: httpx.URL, headers: dict[str, str]) -> _Response:

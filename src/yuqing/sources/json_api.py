@@ -237,16 +237,7 @@ class JsonApiSource:
                 cursors.add(cursor)
 
     async def _get(self, ctx: CollectContext, url: str, *, conditional: bool) -> Page:
-        if self.config.headers:
-            # The fetch interface sends no request headers yet; dropping an API key silently
-            # would only earn 401s, so say so plainly.
-            raise SourceError(
-                ctx.source.where(
-                    f"{self.config.url}：暂不支持自定义请求头（headers），"
-                    "请改用 params 传递接口密钥，或删除 headers 配置"
-                )
-            )
-        return await ctx.get(url, conditional=conditional)
+        return await ctx.get(url, conditional=conditional, headers=self.config.headers)
 
     def _url(self, extra: dict[str, str]) -> str:
         """The configured URL with its own query, then `params`, then the paging parameter."""

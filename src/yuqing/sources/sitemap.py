@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs; not in pyproject's list
+from lxml import etree
 from pydantic import Field
 
 from yuqing.errors import FetchError, SourceError
