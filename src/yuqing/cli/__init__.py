@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from yuqing.cli import analysis, core, items  # noqa: F401  (they register their commands)
+from yuqing.cli import analysis, core, items, sources  # noqa: F401  (they register their commands)
 from yuqing.cli.base import app
 
 __all__ = ["app", "main"]
