@@ -231,6 +231,7 @@ def demo(
         "organization": report.organization,
         "units": report.units,
         "subjects": report.subjects,
+        "push_token": report.push_token,
         **report.ingest.as_dict(),
     }
     if json:
@@ -242,5 +243,10 @@ def demo(
             f"新增 {report.ingest.counts.imported} 条，重复 {report.ingest.counts.duplicates} 条，"
             f"错误 {len(report.ingest.errors)} 条。"
         )
+        if report.push_token:
+            out.print(
+                f"演示推送源的令牌（只显示这一次）：{report.push_token}\n"
+                "  外部采集程序用它调用 POST /api/ingest（Authorization: Bearer 令牌）。"
+            )
     if not no_serve:
         _serve(settings, host, port)

@@ -16,13 +16,16 @@ import orjson
 import yaml
 from sqlalchemy.orm import Session
 
+from yuqing.collect.manage import SourceInput, add_source
 from yuqing.domain import RawItem
-from yuqing.ingest.fields import record_to_raw
+from yuqing.ingest.fields import CHINA_TZ, record_to_raw
 from yuqing.ingest.files import RowError
 from yuqing.ingest.importer import import_records
 from yuqing.pipeline.run import IngestReport
 from yuqing.pipeline.subjects import save_subjects, subject_from_mapping
 from yuqing.settings import Settings
+from yuqing.standard import load_standard
+from yuqing.store import sources as source_store
 from yuqing.store import units as unit_store
 from yuqing.store.db import Database
 from yuqing.store.tables import Unit
@@ -36,6 +39,7 @@ class DemoReport:
     units: int
     subjects: int
     ingest: IngestReport
+    push_token: str | None = None  # shown once, when the demo's push source is created
 
 
 def organization() -> dict[str, Any]:
@@ -88,4 +92,39 @@ def install_demo(db: Database, settings: Settings, now: datetime | None = None) 
         ]
         save_subjects(session, subjects)
     report = import_records(db, settings, demo_records(now, settings.max_content_chars))
-    return DemoReport(org["organization"]["name"], units, len(subjects), report)
+    push_token = _install_sources(db, settings, org.get("sources") or [], now)
+    return DemoReport(org["organization"]["name"], units, len(subjects), report, push_token)
+
+
+def _install_sources(
+    db: Database, settings: Settings, entries: list[dict[str, Any]], now: datetime
+) -> str | None:
+    """The demo's sources (skipping those already there) and, for the folder source, an
+    export dated today in `<data_dir>/inbox`; returns the push source's token if it was made."""
+    inbox = (settings.data_dir / "inbox").resolve()
+    inbox.mkdir(parents=True, exist_ok=True)
+    export = _FILES.joinpath("inbox_export.csv").read_text("utf-8")
+    (inbox / "商业系统导出.csv").write_text(
+        export.replace("{day}", now.astimezone(CHINA_TZ).date().isoformat()), "utf-8"
+    )
+    standard = load_standard(settings.standard_dir, settings.taxonomy)
+    token = None
+    with db.session() as session:
+        existing = {row.name for row in source_store.list_sources(session)}
+        for entry in entries:
+            if entry["name"] in existing:
+                continue
+            config = {
+                key: value.replace("{data_dir}", str(settings.data_dir.resolve()))
+                if isinstance(value, str)
+                else value
+                for key, value in (entry.get("config") or {}).items()
+            }
+            _row, made = add_source(
+                session,
+                standard,
+                SourceInput(**{**entry, "config": config}),
+                now,
+            )
+            token = made or token
+    return token
