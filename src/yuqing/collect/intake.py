@@ -1,0 +1,233 @@
+"""Items that arrive by themselves: pushes from external crawlers and manual sightings.
+
+Both go through the app's one pipeline (`Collector.ingest`) and answer per item, in input
+order: imported, duplicate (with the stored item's id) or error (with the reason in words).
+One bad object never loses the rest. Each call is recorded as a run of its source, so the
+source's health shows pushes and manual entries like scheduled runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from yuqing.collect.runner import Collector, source_info
+from yuqing.domain import RawItem
+from yuqing.errors import InputError, StorageError
+from yuqing.ingest.fields import record_to_raw
+from yuqing.pipeline.base import Batch
+from yuqing.pipeline.normalize import Normalize
+from yuqing.sources.registry import PASSIVE_KINDS, kind_label
+from yuqing.store import items as item_store
+from yuqing.store import sources as source_store
+from yuqing.store.tables import Source as SourceRow
+
+MAX_PUSH_ITEMS = 1000
+"""Objects one push may carry; more is refused whole, so the sender splits them."""
+
+_TYPE_NAMES = {str: "字符串", int: "数字", float: "数字", bool: "布尔值", list: "数组"}
+_Key = tuple[str | None, str, str | None, str | None]  # canonical URL, hash, host, author
+
+
+@dataclass(slots=True)
+class ItemResult:
+    """What became of one pushed object; `id` is the id the sender gave, if any."""
+
+    index: int
+    id: str | None
+    status: str  # imported | duplicate | error
+    item_id: int | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "id": self.id,
+            "status": self.status,
+            "item_id": self.item_id,
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class IntakeReport:
+    """Per-object results in input order, and their counts (the `/api/ingest` answer)."""
+
+    results: list[ItemResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "results": [r.as_dict() for r in self.results],
+            "imported": self.count("imported"),
+            "duplicates": self.count("duplicate"),
+            "errors": self.count("error"),
+        }
+
+
+def passive_source(session: Session, source: SourceRow | int | str) -> SourceRow:
+    """The push or manual source by row, id or name; InputError when it is another kind."""
+    row = source if isinstance(source, SourceRow) else source_store.find_source(session, source)
+    if row.kind not in PASSIVE_KINDS:
+        raise InputError(
+            "source",
+            f"源「{row.name}」是{kind_label(row.kind)}类型，"
+            f"只有{'或'.join(PASSIVE_KINDS.values())}类型的源能直接接收条目",
+        )
+    return row
+
+
+async def ingest_records(
+    collector: Collector,
+    source: SourceRow | int | str,
+    objects: Sequence[object],
+    *,
+    trigger: str = "push",
+) -> IntakeReport:
+    """Validate each object, run the valid ones through the pipeline, answer per object.
+
+    `collector` carries the database and settings and serializes pipeline runs across the
+    app. Raises InputError for a source that is not push or manual, StorageError when the
+    database refuses the batch (the run is recorded as failed).
+    """
+    db, settings = collector.db, collector.settings
+    with db.session() as session:
+        row = passive_source(session, source if isinstance(source, int | str) else source.id)
+        info, source_id = source_info(row), row.id
+    started = datetime.now(UTC)
+    results: list[ItemResult] = []
+    raws: list[RawItem] = []
+    for index, obj in enumerate(objects):
+        result = ItemResult(index, _given_id(obj), "error")
+        results.append(result)
+        if not isinstance(obj, Mapping):
+            kind = _TYPE_NAMES.get(type(obj), "空值" if obj is None else type(obj).__name__)
+            result.error = f"第 {index + 1} 条应为 JSON 对象，实际为{kind}"
+            continue
+        try:
+            raw = record_to_raw(
+                obj, f"第 {index + 1} 条", max_field_chars=settings.max_content_chars
+            )
+        except InputError as exc:
+            result.error = exc.reason
+            continue
+        raws.append(info.adopt(raw))
+    valid = _valid(results, raws)
+    origins = {raw.origin: index for index, raw in valid}
+    keys = _keys(raws, settings.timezone, settings.max_content_chars)
+    with db.session() as session:
+        before = _stored_ids(session, keys)
+    try:
+        report = await collector.ingest(raws)
+    except StorageError as exc:
+        _record(collector, source_id, trigger, started, results, error=str(exc))
+        raise
+    for problem in report.errors:
+        position = origins.get(problem.where)
+        if position is not None:
+            results[position].error = problem.error
+    with db.session() as session:
+        after = _stored_ids(session, keys)
+    claimed: set[int] = set()
+    for index, raw in valid:
+        result = results[index]
+        if result.error is not None:
+            continue
+        known, stored = before.get(raw.origin), after.get(raw.origin)
+        if known is not None:
+            result.status, result.item_id = "duplicate", known
+        elif stored is not None:
+            result.status = "duplicate" if stored in claimed else "imported"
+            result.item_id = stored
+        else:  # only if another writer removed it meanwhile
+            result.error = "条目已处理，但入库后未找到：请按链接或标题检索确认"
+        if result.item_id is not None:
+            claimed.add(result.item_id)
+    _record(collector, source_id, trigger, started, results, error=None)
+    return IntakeReport(results)
+
+
+def _given_id(obj: object) -> str | None:
+    """The sender's own id of an object, as text, for matching results to what was sent."""
+    if not isinstance(obj, Mapping):
+        return None
+    for name in ("id", "external_id"):
+        value = obj.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+            return str(value)[:200]
+    return None
+
+
+def _valid(results: list[ItemResult], raws: list[RawItem]) -> list[tuple[int, RawItem]]:
+    """(index, raw) of the objects that became records, in order."""
+    indexes = [r.index for r in results if r.error is None]
+    return list(zip(indexes, raws, strict=True))
+
+
+def _keys(raws: list[RawItem], timezone: str, max_chars: int) -> dict[str, _Key]:
+    """Dedupe keys per record origin, worked out as the normalize stage will."""
+    batch = Normalize(ZoneInfo(timezone), max_chars).process(Batch(raw=list(raws)))
+    return {
+        item.raw.origin: (item.canonical_url, item.content_hash, item.host, item.author)
+        for item in batch.items
+    }
+
+
+def _stored_ids(session: Session, keys: Mapping[str, _Key]) -> dict[str, int]:
+    """The stored item each key resolves to, by dedupe's rule: the canonical URL first, then
+    the content hash from the same host and author."""
+    urls = [url for url, *_ in keys.values() if url]
+    rows = item_store.lookup_exact(session, urls, [key[1] for key in keys.values()])
+    by_url = {url: item_id for item_id, url, *_ in rows if url}
+    by_content = {(h, host, author): item_id for item_id, _u, h, host, author in rows}
+    found: dict[str, int] = {}
+    for origin, (url, content_hash, host, author) in keys.items():
+        item_id = by_url.get(url) if url else None
+        if item_id is None:
+            item_id = by_content.get((content_hash, host, author))
+        if item_id is not None:
+            found[origin] = item_id
+    return found
+
+
+def _record(
+    collector: Collector,
+    source_id: int,
+    trigger: str,
+    started: datetime,
+    results: list[ItemResult],
+    *,
+    error: str | None,
+) -> None:
+    """One run row on the source, so its health shows what was pushed or entered."""
+    errors = [r for r in results if r.status == "error"]
+    with collector.db.session() as session:
+        row = session.get(SourceRow, source_id)
+        if row is None:  # removed meanwhile
+            return
+        source_store.record_run(
+            session,
+            row,
+            source_store.RunRecord(
+                trigger=trigger,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                ok=error is None,
+                error=error,
+                records=len(results) - len(errors),
+                imported=sum(r.status == "imported" for r in results),
+                duplicates=sum(r.status == "duplicate" for r in results),
+                rejected=len(errors),
+                problems=[f"第 {r.index + 1} 条：{r.error}" for r in errors],
+            ),
+            state=None,
+            next_run_at=None,
+            failure_limit=collector.settings.collect_failure_limit,
+        )
