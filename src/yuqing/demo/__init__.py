@@ -6,6 +6,8 @@ always looks like a live office's last month, whenever it is run.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -104,9 +106,12 @@ def _install_sources(
     inbox = (settings.data_dir / "inbox").resolve()
     inbox.mkdir(parents=True, exist_ok=True)
     export = _FILES.joinpath("inbox_export.csv").read_text("utf-8")
-    (inbox / "商业系统导出.csv").write_text(
-        export.replace("{day}", now.astimezone(CHINA_TZ).date().isoformat()), "utf-8"
-    )
+    target = inbox / "商业系统导出.csv"
+    target.write_text(export.replace("{day}", now.astimezone(CHINA_TZ).date().isoformat()), "utf-8")
+    # Dated a minute back: the folder source leaves files changed in the last seconds for
+    # its next run (they may still be being written), and the demo's first run should read it.
+    settled = time.time() - 60
+    os.utime(target, (settled, settled))
     standard = load_standard(settings.standard_dir, settings.taxonomy)
     token = None
     with db.session() as session:
