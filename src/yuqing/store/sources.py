@@ -257,4 +257,3 @@ def revisit_urls(
     )
     skipped = set(skip)
     return [url for url in rows if url and url not in skipped][:limit]
-
