@@ -252,9 +252,7 @@ def test_skipping_negative_rules_for_calm_content_changes_no_grade(
         for rule in GRADER._compiled
         if (evidence := GRADER._fires(rule, facts)) is not None
     ]
-    assert sorted((r.rule, r.evidence) for r in GRADER.grade(facts).reasons) == sorted(
-        every_rule
-    )
+    assert sorted((r.rule, r.evidence) for r in GRADER.grade(facts).reasons) == sorted(every_rule)
 
 
 # The rules file is checked at load -------------------------------------------------------
