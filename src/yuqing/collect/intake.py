@@ -14,15 +14,19 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yuqing.collect.manage import SourceInput, add_source
 from yuqing.collect.runner import Collector, source_info
-from yuqing.domain import RawItem
+from yuqing.domain import Platform, RawItem
 from yuqing.errors import InputError, StorageError
-from yuqing.ingest.fields import record_to_raw
+from yuqing.ingest.fields import PLATFORM_NAMES, record_to_raw
 from yuqing.pipeline.base import Batch
 from yuqing.pipeline.normalize import Normalize
 from yuqing.sources.registry import PASSIVE_KINDS, kind_label
+from yuqing.standard import Standard
+from yuqing.store import attachments as attachment_store
 from yuqing.store import items as item_store
 from yuqing.store import sources as source_store
 from yuqing.store.tables import Source as SourceRow
@@ -231,3 +235,140 @@ def _record(
             next_run_at=None,
             failure_limit=collector.settings.collect_failure_limit,
         )
+
+
+MAX_SCREENSHOTS = 10
+"""Screenshots one sighting may carry (each at most `MAX_IMAGE_BYTES`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Screenshot:
+    """An uploaded file as received: the name it came with and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(slots=True)
+class Sighting:
+    """An offline sighting (print, broadcast, a QQ/WeChat group) as a monitor enters it."""
+
+    title: str
+    content: str
+    platform: str = ""  # a code or Chinese name; empty: the source's platform
+    url: str | None = None
+    published: str | None = None
+    by: str | None = None  # who saw it
+    source: str | None = None  # a manual source's name or id; none: one per platform
+    screenshots: list[Screenshot] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SightingResult:
+    """Where a sighting went: its source, the item (new or seen before), the files kept."""
+
+    source_id: int
+    source: str
+    status: str  # imported | duplicate
+    item_id: int
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source_id": self.source_id,
+            "source": self.source,
+            "status": self.status,
+            "item_id": self.item_id,
+            "attachments": self.attachments,
+        }
+
+
+async def add_sighting(
+    collector: Collector, standard: Standard, sighting: Sighting
+) -> SightingResult:
+    """Enter a sighting: check it and its screenshots whole, run it through the pipeline
+    (analysed and graded), then keep the screenshots with the item it became.
+
+    Without a source it goes to the manual source of its platform ("人工录入·报刊"), made
+    on first use. A sighting seen before gets its new screenshots on the existing item.
+    """
+    title, content = sighting.title.strip(), sighting.content.strip()
+    if not title:
+        raise InputError("title", "标题不能为空：请填写所见信息的标题或摘要")
+    if not content:
+        raise InputError("content", "内容不能为空：请填写所见信息的正文或摘录")
+    if len(sighting.screenshots) > MAX_SCREENSHOTS:
+        raise InputError(
+            "screenshots", f"截图最多 {MAX_SCREENSHOTS} 张，本次 {len(sighting.screenshots)} 张"
+        )
+    types = [attachment_store.check_image(s.filename, s.data) for s in sighting.screenshots]
+    by = (sighting.by or "").strip()[:100] or None
+    with collector.db.session() as session:
+        row = _manual_source(session, standard, sighting)
+        source_id, source_name, platform = row.id, row.name, row.platform
+    if sighting.platform.strip():
+        platform = _platform_code(sighting.platform)
+    record = {
+        "title": title,
+        "content": content,
+        "url": (sighting.url or "").strip() or None,
+        "published_at": (sighting.published or "").strip() or None,
+        "platform": platform,
+    }
+    report = await ingest_records(collector, source_id, [record], trigger="manual")
+    [result] = report.results
+    if result.item_id is None:
+        raise InputError("", f"录入失败：{result.error}")
+    now = datetime.now(UTC)
+    data_dir = collector.settings.data_dir
+    with collector.db.session() as session:
+        rows = [
+            attachment_store.add_attachment(
+                session,
+                result.item_id,
+                attachment_store.store_file(data_dir, shot.data),
+                filename=attachment_store.safe_filename(shot.filename, number, media_type),
+                media_type=media_type,
+                added_by=by,
+                now=now,
+            )
+            for number, (shot, media_type) in enumerate(
+                zip(sighting.screenshots, types, strict=True), 1
+            )
+        ]
+        attachments = [attachment_store.attachment_summary(a) for a in rows]
+    return SightingResult(source_id, source_name, result.status, result.item_id, attachments)
+
+
+def _platform_code(value: str) -> str:
+    found = PLATFORM_NAMES.get(value.strip()) or PLATFORM_NAMES.get(value.strip().lower())
+    if found is None:
+        choices = "、".join(p.value for p in Platform)
+        raise InputError(
+            "platform", f"平台「{value[:40]}」无效，可选：{choices}（或中文名称，如 报刊、广播）"
+        )
+    return found.value
+
+
+def _manual_source(session: Session, standard: Standard, sighting: Sighting) -> SourceRow:
+    """The named manual source, or the platform's own, made on first use."""
+    if sighting.source and sighting.source.strip():
+        row = passive_source(session, sighting.source.strip())
+        if row.kind != "manual":
+            raise InputError(
+                "source",
+                f"源「{row.name}」是{kind_label(row.kind)}类型，人工录入请选人工录入类型的源",
+            )
+        return row
+    platform = _platform_code(sighting.platform or "other")
+    name = f"人工录入·{standard.platform_name(platform)}"
+    found = session.scalars(select(SourceRow).where(SourceRow.name == name)).first()
+    if found is not None:
+        return passive_source(session, found)
+    row, _token = add_source(
+        session,
+        standard,
+        SourceInput(name=name, kind="manual", platform=platform),
+        datetime.now(UTC),
+    )
+    return row

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from yuqing.store.attachments import attachment_summary, attachments_of
 from yuqing.store.search import SearchQuery, highlight
 from yuqing.store.tables import GradeChange, Item, MetricSnapshot, Story
 
@@ -140,4 +141,5 @@ def item_detail(
         if story
         else None
     )
+    data["attachments"] = [attachment_summary(a) for a in attachments_of(item)]
     return data

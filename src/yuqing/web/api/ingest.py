@@ -1,7 +1,8 @@
-"""POST /api/ingest: external crawlers push items with their push source's bearer token.
+"""POST /api/ingest: external crawlers push items with their push source's bearer token;
+POST /api/items/manual: a monitor enters an offline sighting with screenshots.
 
-The body is read at most `MAX_PUSH_BYTES` far (the declared length is checked first), parsed
-as JSON, and answered per object by `yuqing.collect.intake.ingest_records`.
+A push body is read at most `MAX_PUSH_BYTES` far (the declared length is checked first),
+parsed as JSON, and answered per object by `yuqing.collect.intake.ingest_records`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,20 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
-from yuqing.collect.intake import MAX_PUSH_ITEMS, ingest_records
+from yuqing.collect.intake import (
+    MAX_PUSH_ITEMS,
+    MAX_SCREENSHOTS,
+    Screenshot,
+    Sighting,
+    add_sighting,
+    ingest_records,
+)
+from yuqing.errors import InputError
+from yuqing.store.attachments import MAX_IMAGE_BYTES
 from yuqing.store.sources import source_by_token
-from yuqing.web.deps import CollectorDep
+from yuqing.web.deps import CollectorDep, StandardDep
 
 router = APIRouter(prefix="/api", tags=["ingest"])
 
@@ -132,3 +143,111 @@ async def push(request: Request, collector: CollectorDep) -> dict[str, Any] | JS
         )
     report = await ingest_records(collector, source_id, objects, trigger="push")
     return report.as_dict()
+
+
+MAX_MANUAL_BYTES = MAX_SCREENSHOTS * MAX_IMAGE_BYTES + 2 * 1024 * 1024
+"""Largest manual-entry form: every screenshot at its limit, plus the text fields."""
+SIGHTING_FIELDS = ("title", "content", "platform", "url", "published", "by", "source")
+
+_MANUAL_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["title", "content"],
+                    "properties": {
+                        "title": {"type": "string", "description": "标题"},
+                        "content": {"type": "string", "description": "内容"},
+                        "platform": {"type": "string", "description": "平台代码或中文名"},
+                        "url": {"type": "string", "description": "链接（可选）"},
+                        "published": {"type": "string", "description": "发布时间"},
+                        "by": {"type": "string", "description": "发现人"},
+                        "source": {"type": "string", "description": "人工录入源的名称或编号"},
+                        "screenshots": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "截图：PNG/JPEG/WebP/GIF，每张不超过 10 MB",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+class FormTooLarge(InputError):
+    """The declared form is larger than `MAX_MANUAL_BYTES` (answered 413)."""
+
+
+async def read_sighting(request: Request, max_text_chars: int) -> Sighting:
+    """A sighting from a multipart form; InputError in words when the form is too large,
+    malformed or carries something other than files as screenshots."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise InputError("", "请求缺少 Content-Length：请以普通表单（multipart/form-data）上传")
+    if int(declared) > MAX_MANUAL_BYTES:
+        limit = MAX_MANUAL_BYTES // (1024 * 1024)
+        raise FormTooLarge("", f"表单超过 {limit} MB 上限：请减少截图数量或压缩截图")
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        raise InputError(
+            "", "请以 multipart/form-data 表单提交（字段 title、content，截图字段 screenshots）"
+        )
+    try:
+        form = await request.form(
+            max_files=MAX_SCREENSHOTS,
+            max_fields=len(SIGHTING_FIELDS) + 5,
+            max_part_size=max(1024 * 1024, max_text_chars * 4),
+        )
+    except HTTPException as exc:
+        raise InputError(
+            "", f"表单无法解析（截图最多 {MAX_SCREENSHOTS} 张，文字字段不能过长）：{exc.detail}"
+        ) from None
+    try:
+        text: dict[str, str] = {}
+        for name in SIGHTING_FIELDS:
+            value = form.get(name)
+            if value is not None and not isinstance(value, str):
+                raise InputError(name, f"字段 {name} 应为文字，却上传了文件")
+            text[name] = value or ""
+        shots: list[Screenshot] = []
+        for value in form.getlist("screenshots"):
+            if isinstance(value, str):
+                if value:
+                    raise InputError("screenshots", "字段 screenshots 应为上传的图片文件，却是文字")
+                continue
+            data = await value.read(MAX_IMAGE_BYTES + 1)
+            if data or value.filename:  # a browser sends an empty part when no file is chosen
+                shots.append(Screenshot(value.filename or "", data))
+    finally:
+        await form.close()
+    return Sighting(
+        title=text["title"],
+        content=text["content"],
+        platform=text["platform"],
+        url=text["url"] or None,
+        published=text["published"] or None,
+        by=text["by"] or None,
+        source=text["source"] or None,
+        screenshots=shots,
+    )
+
+
+@router.post("/items/manual", openapi_extra=_MANUAL_SCHEMA, tags=["items"], response_model=None)
+async def manual_entry(
+    request: Request, collector: CollectorDep, standard: StandardDep
+) -> dict[str, Any] | JSONResponse:
+    """Enter an offline sighting (print, broadcast, QQ/WeChat group) with screenshots.
+
+    The item is analysed and graded like any other; answers its id, whether it was new or
+    seen before (`imported` / `duplicate`), and the screenshots kept.
+    """
+    try:
+        sighting = await read_sighting(request, collector.settings.max_content_chars)
+    except FormTooLarge as exc:
+        return _error(413, "input", exc.reason)
+    result = await add_sighting(collector, standard, sighting)
+    return result.as_dict()
