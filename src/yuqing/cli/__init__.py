@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from yuqing.cli import analysis, core, items, sources  # noqa: F401  (they register their commands)
+# Imported for their side effect: each module registers its commands on `app`.
+from yuqing.cli import analysis, core, items, manual, sources  # noqa: F401
 from yuqing.cli.base import app
 
 __all__ = ["app", "main"]
