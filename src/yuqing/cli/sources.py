@@ -69,7 +69,9 @@ def sources_add(
     name: Annotated[str, typer.Argument(help="源名称，如「滨江日报网」。")],
     kind: Annotated[str, typer.Option(help="类型：rss、web、sitemap、json、file、push、manual。")],
     platform: Annotated[str, typer.Option(help="平台代码，如 news、forum、weibo。")] = "other",
-    media_tier: Annotated[str, typer.Option(help="媒体级别代码，如 central、local。")] = "other",
+    media_tier: Annotated[
+        str, typer.Option(help="媒体级别代码，如 national、provincial、local。")
+    ] = "other",
     region: Annotated[str | None, typer.Option(help="地区，如「滨江市」。")] = None,
     unit: Annotated[str | None, typer.Option(help="所属单位代码或编号。")] = None,
     config: Annotated[str | None, typer.Option(help="类型配置（JSON 对象）。")] = None,

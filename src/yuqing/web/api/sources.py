@@ -33,7 +33,7 @@ class SourceBody(BaseModel):
     name: str = Field(max_length=200, description="源名称，如「滨江日报网」")
     kind: str = Field(description="rss、web、sitemap、json、file、push 或 manual")
     platform: str = Field("other", description="平台代码，如 news、forum、weibo")
-    media_tier: str = Field("other", description="媒体级别代码，如 central、local")
+    media_tier: str = Field("other", description="媒体级别代码，如 national、provincial、local")
     region: str | None = Field(None, description="地区，如「滨江市」")
     unit: str | int | None = Field(None, description="所属单位代码或编号")
     config: dict[str, Any] = Field(default_factory=dict, description="该类型的配置项")
