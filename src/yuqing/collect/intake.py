@@ -351,24 +351,21 @@ def _platform_code(value: str) -> str:
 
 
 def _manual_source(session: Session, standard: Standard, sighting: Sighting) -> SourceRow:
-    """The named manual source, or the platform's own, made on first use."""
-    if sighting.source and sighting.source.strip():
-        row = passive_source(session, sighting.source.strip())
-        if row.kind != "manual":
-            raise InputError(
-                "source",
-                f"源「{row.name}」是{kind_label(row.kind)}类型，人工录入请选人工录入类型的源",
-            )
-        return row
-    platform = _platform_code(sighting.platform or "other")
-    name = f"人工录入·{standard.platform_name(platform)}"
-    found = session.scalars(select(SourceRow).where(SourceRow.name == name)).first()
-    if found is not None:
-        return passive_source(session, found)
-    row, _token = add_source(
-        session,
-        standard,
-        SourceInput(name=name, kind="manual", platform=platform),
-        datetime.now(UTC),
-    )
+    """The named manual source, or the platform's own ("人工录入·报刊"), made on first use."""
+    ref = (sighting.source or "").strip()
+    if not ref:
+        platform = _platform_code(sighting.platform or "other")
+        ref = f"人工录入·{standard.platform_name(platform)}"
+        if session.scalars(select(SourceRow.id).where(SourceRow.name == ref)).first() is None:
+            source = SourceInput(name=ref, kind="manual", platform=platform)
+            row, _token = add_source(session, standard, source, datetime.now(UTC))
+            return row
+    row = source_store.find_source(session, ref)
+    if row.kind != "manual":
+        raise InputError(
+            "source",
+            f"源「{row.name}」是{kind_label(row.kind)}类型，人工录入只能记入人工录入类型的源",
+        )
+    if not row.enabled:
+        raise InputError("source", f"源「{row.name}」已停用：请先在源管理中启用，或选择其他源")
     return row
