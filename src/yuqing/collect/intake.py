@@ -8,6 +8,7 @@ source's health shows pushes and manual entries like scheduled runs.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,13 +50,7 @@ class ItemResult:
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "id": self.id,
-            "status": self.status,
-            "item_id": self.item_id,
-            "error": self.error,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(slots=True)
@@ -274,13 +269,7 @@ class SightingResult:
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "source_id": self.source_id,
-            "source": self.source,
-            "status": self.status,
-            "item_id": self.item_id,
-            "attachments": self.attachments,
-        }
+        return dataclasses.asdict(self)
 
 
 async def add_sighting(
