@@ -122,16 +122,7 @@ def sources_add(
 @fail_cleanly
 def sources_list(json: JsonOpt = False) -> None:
     """列出全部信息源及其健康状况（最近成功、最近错误、每次条数、连续失败）。"""
-    from yuqing.collect.manage import describe
-    from yuqing.standard import load_standard
-    from yuqing.store.sources import list_sources
-
-    settings = current_settings()
-    standard = load_standard(settings.standard_dir, settings.taxonomy)
-    db = open_db(settings)
-    with db.session() as session:
-        rows = [describe(session, standard, row) for row in list_sources(session)]
-    db.dispose()
+    settings, rows = _described(None)
     if json:
         print_json(rows)
         return
@@ -161,16 +152,7 @@ def sources_list(json: JsonOpt = False) -> None:
 @fail_cleanly
 def sources_show(ref: RefArg, json: JsonOpt = False) -> None:
     """显示一个信息源的全部设置、健康状况和最近 10 次抓取。"""
-    from yuqing.collect.manage import describe
-    from yuqing.standard import load_standard
-    from yuqing.store.sources import find_source
-
-    settings = current_settings()
-    standard = load_standard(settings.standard_dir, settings.taxonomy)
-    db = open_db(settings)
-    with db.session() as session:
-        data = describe(session, standard, find_source(session, ref), runs=10)
-    db.dispose()
+    settings, (data,) = _described(ref, runs=10)
     if json:
         print_json(data)
         return
@@ -355,6 +337,23 @@ def _print_reports(reports: list[RunReport], all_: bool) -> None:
             out.print(f"    · {escape(problem)}")
         if len(r.problems) > 10:
             out.print(f"    …… 另有 {len(r.problems) - 10} 个问题，用 --json 查看全部。")
+
+
+def _described(ref: str | None, runs: int = 0) -> tuple[Settings, list[dict[str, Any]]]:
+    """The settings and every source (or the one `ref` names) as `describe` shows them."""
+    from yuqing.collect.manage import describe
+    from yuqing.standard import load_standard
+    from yuqing.store.sources import find_source, list_sources
+
+    settings = current_settings()
+    standard = load_standard(settings.standard_dir, settings.taxonomy)
+    db = open_db(settings)
+    try:
+        with db.session() as session:
+            rows = [find_source(session, ref)] if ref is not None else list_sources(session)
+            return settings, [describe(session, standard, row, runs=runs) for row in rows]
+    finally:
+        db.dispose()
 
 
 def schedule_text(source: dict[str, Any], settings: Settings) -> str:
