@@ -20,9 +20,30 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from yuqing.settings import Settings
+
 SITES = Path(__file__).resolve().parent / "fixtures" / "sites"
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
+
+FETCHING_LOCALLY: dict[str, object] = {
+    "collect_allow_private_addresses": True,  # the fixture server is on 127.0.0.1
+    "collect_host_interval_seconds": 0.0,
+    "collect_backoff_seconds": 0.01,
+    "collect_timeout_seconds": 2.0,
+}
+RUNNING_QUICKLY: dict[str, object] = {
+    **FETCHING_LOCALLY,
+    "collect_retries": 1,
+    "collect_jitter_seconds": 0.0,
+    "collect_failure_limit": 2,
+}
+
+
+def fetching_locally(settings: Settings, *, runs: bool = False) -> Settings:
+    """`settings` made to fetch from this server without waits; with `runs`, also one retry,
+    no jitter and a source flagged after two failed runs (for runner and scheduler tests)."""
+    return settings.model_copy(update=RUNNING_QUICKLY if runs else FETCHING_LOCALLY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from fixture_server import FixtureServer, reply
+from fixture_server import FixtureServer, fetching_locally, reply
 from yuqing.collect.manage import SourceInput, add_source, describe
 from yuqing.collect.runner import Collector
 from yuqing.collect.scheduler import Scheduler
@@ -35,17 +35,7 @@ ARTICLE = Path(__file__).parents[1] / "fixtures/sites/news/articles/1.html"
 
 @pytest.fixture
 def collect_settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={
-            "collect_allow_private_addresses": True,
-            "collect_host_interval_seconds": 0.0,
-            "collect_backoff_seconds": 0.01,
-            "collect_retries": 1,
-            "collect_timeout_seconds": 2.0,
-            "collect_jitter_seconds": 0.0,
-            "collect_failure_limit": 2,
-        }
-    )
+    return fetching_locally(settings, runs=True)
 
 
 def _add(db: Database, **fields: Any) -> int:
@@ -202,3 +192,23 @@ def test_revisits_write_metric_snapshots(
         snapshots = session.scalar(select(func.count()).where(MetricSnapshot.item_id == item.id))
         assert item.views == 20_000
     assert snapshots and snapshots >= 2
+
+
+def test_header_values_never_leave_the_database(db: Database) -> None:
+    source_id = _add(
+        db,
+        name="接口",
+        kind="json",
+        config={
+            "url": "https://api.example.cn/posts",
+            "items": "data",
+            "fields": {"content": "text"},
+            "headers": {"X-Api-Key": "s3cr3t"},
+        },
+    )
+    with db.session() as session:
+        row = session.get(SourceRow, source_id)
+        assert row is not None and row.config["headers"] == {"X-Api-Key": "s3cr3t"}
+        shown = describe(session, STANDARD, row)
+    assert shown["config"]["headers"] == {"X-Api-Key": "***"}
+    assert "s3cr3t" not in str(shown)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from fixture_server import FixtureServer
+from fixture_server import FixtureServer, fetching_locally
 from yuqing.collect.manage import SourceInput, add_source
 from yuqing.settings import Settings
 from yuqing.standard import load_standard
@@ -23,13 +23,7 @@ NEWS = {"link_selector": "ul.news-list a", "next_selector": "a.next", "max_pages
 def test_serve_collects_due_sources_on_its_own(
     db: Database, settings: Settings, site: FixtureServer
 ) -> None:
-    settings = settings.model_copy(
-        update={
-            "collect_allow_private_addresses": True,
-            "collect_host_interval_seconds": 0.0,
-            "collect_jitter_seconds": 0.0,
-        }
-    )
+    settings = fetching_locally(settings, runs=True)
     with db.session() as session:
         source, _ = add_source(
             session,

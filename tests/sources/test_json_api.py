@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pydantic import ValidationError
 
-from fixture_server import FixtureServer, reply
+from fixture_server import FixtureServer, fetching_locally, reply
 from yuqing.domain import Platform, RawItem
 from yuqing.errors import FetchError, SourceError
 from yuqing.pipeline.base import ItemError
@@ -27,14 +27,7 @@ SOURCE = SourceInfo(name="测试接口", kind="json", platform=Platform.WEIBO, r
 
 
 def _settings(tmp_path: Path, **overrides: Any) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        collect_allow_private_addresses=True,
-        collect_host_interval_seconds=0,
-        collect_backoff_seconds=0.01,
-        collect_timeout_seconds=2,
-        **overrides,
-    )
+    return fetching_locally(Settings(data_dir=tmp_path, **overrides))
 
 
 def _context(fetcher: Fetcher, state: dict[str, Any] | None, max_items: int) -> CollectContext:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from fixture_server import SITES, FixtureServer, reply
+from fixture_server import SITES, FixtureServer, fetching_locally, reply
 from yuqing.domain import Platform, RawItem
 from yuqing.errors import SourceError
 from yuqing.pipeline.base import Batch, ItemError
@@ -29,13 +29,7 @@ FEED_HOST = "https://news.example.cn"
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        collect_allow_private_addresses=True,
-        collect_host_interval_seconds=0,
-        collect_backoff_seconds=0.01,
-        collect_timeout_seconds=2,
-    )
+    return fetching_locally(Settings(data_dir=tmp_path))
 
 
 def _run(tmp_path: Path, url: str, state: dict[str, Any] | None = None, **config: Any) -> Collected:

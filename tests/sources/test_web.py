@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from fixture_server import FixtureServer, reply
+from fixture_server import FixtureServer, fetching_locally, reply
 from yuqing.domain import Metrics, Platform, RawItem
 from yuqing.errors import SourceError
 from yuqing.pipeline.base import ItemError
@@ -42,13 +42,7 @@ FORUM = {
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        collect_allow_private_addresses=True,
-        collect_host_interval_seconds=0,
-        collect_backoff_seconds=0.01,
-        collect_timeout_seconds=2,
-    )
+    return fetching_locally(Settings(data_dir=tmp_path))
 
 
 def _run(

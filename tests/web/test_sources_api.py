@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from fixture_server import FixtureServer
+from fixture_server import FixtureServer, fetching_locally
 from yuqing.settings import Settings
 from yuqing.store.db import Database
 from yuqing.store.tables import Item as ItemRow
@@ -26,17 +26,7 @@ NEWS = {
 
 @pytest.fixture
 def collect_settings(sqlite_settings: Settings) -> Settings:
-    return sqlite_settings.model_copy(
-        update={
-            "collect_allow_private_addresses": True,
-            "collect_host_interval_seconds": 0.0,
-            "collect_backoff_seconds": 0.01,
-            "collect_retries": 1,
-            "collect_timeout_seconds": 2.0,
-            "collect_jitter_seconds": 0.0,
-            "collect_failure_limit": 2,
-        }
-    )
+    return fetching_locally(sqlite_settings, runs=True)
 
 
 @pytest.fixture

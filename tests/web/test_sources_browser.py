@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Dialog, sync_playwright
 
-from fixture_server import FixtureServer
+from fixture_server import FixtureServer, fetching_locally
 from yuqing.collect.manage import SourceInput, add_source
 from yuqing.settings import Settings
 from yuqing.standard import load_standard
@@ -36,17 +36,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def sources_url(sqlite_settings: Settings, sqlite_db: Database) -> Iterator[str]:
     """An app that may fetch the local fixture server, served by uvicorn on a free port."""
-    settings = sqlite_settings.model_copy(
-        update={
-            "collect_allow_private_addresses": True,
-            "collect_host_interval_seconds": 0.0,
-            "collect_backoff_seconds": 0.01,
-            "collect_retries": 1,
-            "collect_timeout_seconds": 2.0,
-            "collect_jitter_seconds": 0.0,
-            "collect_failure_limit": 2,
-        }
-    )
+    settings = fetching_locally(sqlite_settings, runs=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from fixture_server import FixtureServer
+from fixture_server import FixtureServer, fetching_locally
 from yuqing.collect.manage import SourceInput, add_source
 from yuqing.settings import Settings
 from yuqing.standard import load_standard
@@ -29,17 +29,7 @@ SCRIPT = "<script>alert(1)</script>"
 
 @pytest.fixture
 def collect_settings(sqlite_settings: Settings) -> Settings:
-    return sqlite_settings.model_copy(
-        update={
-            "collect_allow_private_addresses": True,
-            "collect_host_interval_seconds": 0.0,
-            "collect_backoff_seconds": 0.01,
-            "collect_retries": 1,
-            "collect_timeout_seconds": 2.0,
-            "collect_jitter_seconds": 0.0,
-            "collect_failure_limit": 2,
-        }
-    )
+    return fetching_locally(sqlite_settings, runs=True)
 
 
 @pytest.fixture

@@ -27,8 +27,6 @@ from yuqing.settings import Settings
 
 if TYPE_CHECKING:
     from yuqing.collect.runner import RunReport
-    from yuqing.domain import RawItem
-    from yuqing.sources.base import Collected
 
 sources_app = typer.Typer(help="信息源：新增、查看、删除、试抓。", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -217,6 +215,7 @@ def sources_remove(
 @fail_cleanly
 def sources_test(ref: RefArg, json: JsonOpt = False) -> None:
     """试抓一次：列出将会入库的条目和逐条错误，不保存任何东西。"""
+    from yuqing.collect.manage import describe_preview
     from yuqing.collect.runner import Collector
     from yuqing.store.sources import find_source
 
@@ -228,7 +227,7 @@ def sources_test(ref: RefArg, json: JsonOpt = False) -> None:
         collected, items = asyncio.run(Collector(db, settings).preview(source_id))
     finally:
         db.dispose()
-    data = preview_dict(collected, items)
+    data = describe_preview(collected, items)
     if json:
         print_json(data)
         return
@@ -245,28 +244,6 @@ def sources_test(ref: RefArg, json: JsonOpt = False) -> None:
         out.print(f"    {entry['url'] or '—'}  {metrics}", markup=False)
     for problem in data["errors"]:
         out.print(f"[yellow]· {escape(problem)}[/yellow]")
-
-
-def preview_dict(collected: Collected, items: list[RawItem]) -> dict[str, Any]:
-    """What `sources test --json` prints: the items that would be stored and every problem."""
-    from yuqing.pipeline.base import ItemError
-
-    errors = [f"{r.where}：{r.error}" for r in collected.records if isinstance(r, ItemError)]
-    return {
-        "pages": collected.pages,
-        "not_modified": collected.not_modified,
-        "items": [
-            {
-                "title": item.title,
-                "url": item.url,
-                "author": item.author,
-                "published": _when(item.published),
-                "metrics": {k: v for k, v in item.metrics.as_dict().items() if v is not None},
-            }
-            for item in items
-        ],
-        "errors": [*collected.problems, *errors],
-    }
 
 
 @app.command()
@@ -380,10 +357,6 @@ def _print_settings(data: dict[str, Any], settings: Settings) -> None:
     if data["config"]:
         config = jsonlib.dumps(data["config"], ensure_ascii=False)
         out.print(f"配置：{config}", markup=False)
-
-
-def _when(value: str | datetime | None) -> str | None:
-    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _is_iso(value: Any) -> bool:

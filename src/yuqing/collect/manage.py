@@ -16,7 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yuqing.collect.schedule import check_cron
+from yuqing.domain import RawItem
 from yuqing.errors import ConfigError, InputError
+from yuqing.pipeline.base import ItemError
+from yuqing.sources.base import Collected
 from yuqing.sources.registry import SOURCE_KINDS, check_config, kind_label
 from yuqing.standard import Standard
 from yuqing.store import sources as source_store
@@ -119,7 +122,7 @@ def describe(
         "media_tier_name": standard.media_tier(row.media_tier).name,
         "region": row.region,
         "unit_id": row.unit_id,
-        "config": row.config,
+        "config": masked_config(row.config or {}),
         "interval_minutes": row.interval_minutes,
         "cron": row.cron,
         "robots": row.robots,
@@ -166,3 +169,33 @@ def _unit_id(session: Session, unit: str | None) -> int | None:
 
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def masked_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration as lists and pages show it: request header values (API keys) are
+    replaced by "***"; the names stay, so an editor sees which headers are set."""
+    headers = config.get("headers")
+    if not isinstance(headers, dict) or not headers:
+        return config
+    return {**config, "headers": dict.fromkeys(headers, "***")}
+
+
+def describe_preview(collected: Collected, items: list[RawItem]) -> dict[str, Any]:
+    """What a test fetch would store (title, url, author, published, metrics) and every
+    problem: pages that failed and entries that could not be read (`sources test`)."""
+    errors = [f"{r.where}：{r.error}" for r in collected.records if isinstance(r, ItemError)]
+    return {
+        "pages": collected.pages,
+        "not_modified": collected.not_modified,
+        "items": [
+            {
+                "title": item.title,
+                "url": item.url,
+                "author": item.author,
+                "published": _iso(item.published),
+                "metrics": {k: v for k, v in item.metrics.as_dict().items() if v is not None},
+            }
+            for item in items
+        ],
+        "errors": [*collected.problems, *errors],
+    }

@@ -145,6 +145,7 @@ MESSAGES: dict[str, str] = {
     "event.edge.story": "同源",
     "event.edge.event": "同一事件",
     "nav.sources": "信息源",
+    "nav.manual": "人工录入",
     "sources.title": "信息源",
     "sources.total": "共 {total} 个信息源",
     "sources.empty": "还没有信息源。可用命令 yuqing sources add 或接口 POST /api/sources 新增。",

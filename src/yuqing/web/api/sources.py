@@ -8,12 +8,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from yuqing.collect.manage import SourceInput, add_source, describe
+from yuqing.collect.manage import SourceInput, add_source, describe, describe_preview
 from yuqing.collect.runner import Collector
-from yuqing.domain import RawItem
 from yuqing.errors import ConfigError, InputError, SourceError
-from yuqing.pipeline.base import ItemError
-from yuqing.sources.base import Collected
 from yuqing.sources.registry import SOURCE_KINDS, kind_label
 from yuqing.store import sources as source_store
 from yuqing.store.tables import Source as SourceRow
@@ -123,7 +120,12 @@ async def try_source(source_id: int, collector: CollectorDep) -> dict[str, Any]:
         collected, items = await collector.preview(source_id)
     except (SourceError, ConfigError) as exc:
         return {"source": name, "source_id": source_id, "ok": False, "error": str(exc)}
-    return {"source": name, "source_id": source_id, "ok": True, **preview(collected, items)}
+    return {
+        "source": name,
+        "source_id": source_id,
+        "ok": True,
+        **describe_preview(collected, items),
+    }
 
 
 @router.post("/{source_id}/run")
@@ -133,28 +135,3 @@ async def run_source(source_id: int, collector: CollectorDep) -> dict[str, Any]:
     collectable(collector, source_id)
     report = await collector.run(source_id, trigger="manual")
     return report.as_dict()
-
-
-def preview(collected: Collected, items: list[RawItem]) -> dict[str, Any]:
-    """The items a test fetch would store (title, url, author, published, metrics) and the
-    problems: pages that failed and entries that could not be read."""
-    errors = [f"{r.where}：{r.error}" for r in collected.records if isinstance(r, ItemError)]
-    return {
-        "pages": collected.pages,
-        "not_modified": collected.not_modified,
-        "items": [
-            {
-                "title": item.title,
-                "url": item.url,
-                "author": item.author,
-                "published": (
-                    item.published.isoformat()
-                    if isinstance(item.published, datetime)
-                    else item.published
-                ),
-                "metrics": {k: v for k, v in item.metrics.as_dict().items() if v is not None},
-            }
-            for item in items
-        ],
-        "errors": [*collected.problems, *errors],
-    }
