@@ -115,6 +115,22 @@ def test_import_keeps_good_rows_and_reports_bad_ones(
         assert first.content[span["start"] : span["end"]] == "云岭农商银行"
 
 
+def test_outcomes_say_per_record_whether_it_was_new_and_which_item_it_is(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    path = _rows(tmp_path)
+    pipeline = _pipeline(db, settings)
+    first = pipeline.run(as_pipeline_records(read_records(path)), outcomes=True)
+    assert len(first.outcomes) == 4
+    assert {status for status, _ in first.outcomes.values()} == {"imported"}
+    with db.session() as session:
+        ids = {i for (i,) in session.execute(select(Item.id))}
+    assert {item_id for _, item_id in first.outcomes.values()} == ids
+    again = pipeline.run(as_pipeline_records(read_records(path)), outcomes=True)
+    assert again.outcomes == {o: ("duplicate", i) for o, (_, i) in first.outcomes.items()}
+    assert pipeline.run(as_pipeline_records(read_records(path))).outcomes == {}
+
+
 def test_reposts_form_a_story_with_the_earliest_as_origin(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:

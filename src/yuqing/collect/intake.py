@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,12 +22,9 @@ from yuqing.collect.runner import Collector, source_info
 from yuqing.domain import Platform, RawItem
 from yuqing.errors import InputError, StorageError
 from yuqing.ingest.fields import PLATFORM_NAMES, record_to_raw
-from yuqing.pipeline.base import Batch
-from yuqing.pipeline.normalize import Normalize
 from yuqing.sources.registry import PASSIVE_KINDS, kind_label
 from yuqing.standard import Standard
 from yuqing.store import attachments as attachment_store
-from yuqing.store import items as item_store
 from yuqing.store import sources as source_store
 from yuqing.store.tables import Source as SourceRow
 
@@ -36,7 +32,6 @@ MAX_PUSH_ITEMS = 1000
 """Objects one push may carry; more is refused whole, so the sender splits them."""
 
 _TYPE_NAMES = {str: "字符串", int: "数字", float: "数字", bool: "布尔值", list: "数组"}
-_Key = tuple[str | None, str, str | None, str | None]  # canonical URL, hash, host, author
 
 
 @dataclass(slots=True)
@@ -120,11 +115,8 @@ async def ingest_records(
         raws.append(info.adopt(raw))
     valid = _valid(results, raws)
     origins = {raw.origin: index for index, raw in valid}
-    keys = _keys(raws, settings.timezone, settings.max_content_chars)
-    with db.session() as session:
-        before = _stored_ids(session, keys)
     try:
-        report = await collector.ingest(raws)
+        report = await collector.ingest(raws, outcomes=True)
     except StorageError as exc:
         _record(collector, source_id, trigger, started, results, error=str(exc))
         raise
@@ -132,23 +124,15 @@ async def ingest_records(
         position = origins.get(problem.where)
         if position is not None:
             results[position].error = problem.error
-    with db.session() as session:
-        after = _stored_ids(session, keys)
-    claimed: set[int] = set()
     for index, raw in valid:
         result = results[index]
         if result.error is not None:
             continue
-        known, stored = before.get(raw.origin), after.get(raw.origin)
-        if known is not None:
-            result.status, result.item_id = "duplicate", known
-        elif stored is not None:
-            result.status = "duplicate" if stored in claimed else "imported"
-            result.item_id = stored
-        else:  # only if another writer removed it meanwhile
-            result.error = "条目已处理，但入库后未找到：请按链接或标题检索确认"
-        if result.item_id is not None:
-            claimed.add(result.item_id)
+        outcome = report.outcomes.get(raw.origin)
+        if outcome is None:  # every stored record has one; say so rather than guess
+            result.error = "条目已处理，但未得到入库结果：请按链接或标题检索确认"
+            continue
+        result.status, result.item_id = outcome
     _record(collector, source_id, trigger, started, results, error=None)
     return IntakeReport(results)
 
@@ -168,32 +152,6 @@ def _valid(results: list[ItemResult], raws: list[RawItem]) -> list[tuple[int, Ra
     """(index, raw) of the objects that became records, in order."""
     indexes = [r.index for r in results if r.error is None]
     return list(zip(indexes, raws, strict=True))
-
-
-def _keys(raws: list[RawItem], timezone: str, max_chars: int) -> dict[str, _Key]:
-    """Dedupe keys per record origin, worked out as the normalize stage will."""
-    batch = Normalize(ZoneInfo(timezone), max_chars).process(Batch(raw=list(raws)))
-    return {
-        item.raw.origin: (item.canonical_url, item.content_hash, item.host, item.author)
-        for item in batch.items
-    }
-
-
-def _stored_ids(session: Session, keys: Mapping[str, _Key]) -> dict[str, int]:
-    """The stored item each key resolves to, by dedupe's rule: the canonical URL first, then
-    the content hash from the same host and author."""
-    urls = [url for url, *_ in keys.values() if url]
-    rows = item_store.lookup_exact(session, urls, [key[1] for key in keys.values()])
-    by_url = {url: item_id for item_id, url, *_ in rows if url}
-    by_content = {(h, host, author): item_id for item_id, _u, h, host, author in rows}
-    found: dict[str, int] = {}
-    for origin, (url, content_hash, host, author) in keys.items():
-        item_id = by_url.get(url) if url else None
-        if item_id is None:
-            item_id = by_content.get((content_hash, host, author))
-        if item_id is not None:
-            found[origin] = item_id
-    return found
 
 
 def _record(

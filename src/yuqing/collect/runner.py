@@ -179,16 +179,21 @@ class Collector:
     def _fetcher(self) -> Fetcher:
         return Fetcher(self.settings, transport=self._transport)
 
-    async def ingest(self, records: Sequence[RawItem | ItemError]) -> IngestReport:
-        """Run records through the pipeline (one run at a time across the app), storing them."""
-        return await self._ingest(records)
+    async def ingest(
+        self, records: Sequence[RawItem | ItemError], *, outcomes: bool = False
+    ) -> IngestReport:
+        """Run records through the pipeline (one run at a time across the app), storing them;
+        `outcomes` as in `Pipeline.run`."""
+        return await self._ingest(records, outcomes=outcomes)
 
-    async def _ingest(self, records: Sequence[RawItem | ItemError]) -> IngestReport:
+    async def _ingest(
+        self, records: Sequence[RawItem | ItemError], *, outcomes: bool = False
+    ) -> IngestReport:
         if not records:
             return IngestReport()
         async with self._pipeline_lock:
             pipeline = self._current_pipeline()
-            return await asyncio.to_thread(pipeline.run, records)
+            return await asyncio.to_thread(pipeline.run, records, outcomes=outcomes)
 
     def _current_pipeline(self) -> Pipeline:
         """The pipeline, built again only when the monitored subjects changed."""

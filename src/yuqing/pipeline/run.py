@@ -59,6 +59,8 @@ class IngestReport:
     errors: list[ItemError] = field(default_factory=list)
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # Only with `Pipeline.run(..., outcomes=True)`: origin → (imported | duplicate, item id).
+    outcomes: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -147,9 +149,16 @@ class Pipeline:
         self,
         records: Iterable[RawItem | ItemError],
         progress: Callable[[int], None] | None = None,
+        *,
+        outcomes: bool = False,
     ) -> IngestReport:
-        """Run every record through the stages; errors are collected, never raised per record."""
+        """Run every record through the stages; errors are collected, never raised per record.
+
+        With `outcomes`, the report also says per record origin whether it became a new item
+        or a sighting of a known one, and that item's id (for callers answering per record).
+        """
         report = IngestReport(stage_seconds={s.name: 0.0 for s in self.stages})
+        self.store.outcomes = report.outcomes if outcomes else None
         started = time.perf_counter()
         for chunk in _chunks(records, self.settings.batch_size):
             batch = Batch()

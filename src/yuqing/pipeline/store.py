@@ -42,6 +42,8 @@ class Store:
     def __init__(self, context: SessionHolder) -> None:
         self.context = context
         self.counts = StoreCounts()
+        # When a caller answers per record (pushes), origin → (imported | duplicate, item id).
+        self.outcomes: dict[str, tuple[str, int]] | None = None
 
     def process(self, batch: Batch) -> Batch:
         fresh = [i for i in batch.items if i.duplicate_of is None]
@@ -52,6 +54,12 @@ class Store:
             for item in batch.items
             if (target := ref_id(item.duplicate_of)) is not None
         ]
+        if self.outcomes is not None:
+            for item in fresh:
+                if item.id is not None:
+                    self.outcomes[item.raw.origin] = ("imported", item.id)
+            for target, item in sightings:
+                self.outcomes[item.raw.origin] = ("duplicate", target)
         self.counts.duplicates += len(sightings)
         self.counts.snapshots += item_store.record_sightings(self.context.session, sightings)
         return batch
