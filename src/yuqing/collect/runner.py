@@ -42,22 +42,14 @@ REVISIT_LIMIT = 100
 """Items one run fetches again for fresh metrics at most."""
 
 
-@dataclass(slots=True)
-class RunReport:
+@dataclass(slots=True, kw_only=True)
+class RunReport(source_store.RunCounts):
     """What `yuqing collect --json` prints per source."""
 
     source: str
     source_id: int
     ok: bool
     error: str | None = None
-    pages: int = 0
-    not_modified: int = 0
-    records: int = 0
-    imported: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    revisited: int = 0
-    snapshots: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -67,14 +59,7 @@ class RunReport:
             "source_id": self.source_id,
             "ok": self.ok,
             "error": self.error,
-            "pages": self.pages,
-            "not_modified": self.not_modified,
-            "records": self.records,
-            "imported": self.imported,
-            "duplicates": self.duplicates,
-            "rejected": self.rejected,
-            "revisited": self.revisited,
-            "snapshots": self.snapshots,
+            **self.counts(),
             "seconds": round(self.seconds, 3),
             "problems": self.problems,
         }
@@ -131,10 +116,15 @@ class Collector:
             state = _copy(row.state or {})
             max_items, robots = row.max_items or DEFAULT_MAX_ITEMS, row.robots
         if source_id in self._running:
-            return RunReport(info.name, source_id, False, error="上一次抓取尚未结束，本次跳过")
+            return RunReport(
+                source=info.name,
+                source_id=source_id,
+                ok=False,
+                error="上一次抓取尚未结束，本次跳过",
+            )
         self._running.add(source_id)
         started = self._now()
-        report = RunReport(info.name, source_id, ok=True)
+        report = RunReport(source=info.name, source_id=source_id, ok=True)
         requests, latency = 0, None
         try:
             collector = build_collector(kind, config)
@@ -259,14 +249,7 @@ class Collector:
                     finished_at=finished,
                     ok=report.ok,
                     error=report.error,
-                    pages=report.pages,
-                    not_modified=report.not_modified,
-                    records=report.records,
-                    imported=report.imported,
-                    duplicates=report.duplicates,
-                    rejected=report.rejected,
-                    revisited=report.revisited,
-                    snapshots=report.snapshots,
+                    **report.counts(),
                     requests=requests,
                     latency_ms=latency,
                     problems=report.problems,

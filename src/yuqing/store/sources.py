@@ -5,6 +5,7 @@ Configuration is validated by the kind (`yuqing.sources.registry`) before it rea
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -129,14 +130,9 @@ def due_sources(session: Session, kinds: Sequence[str], now: datetime) -> list[S
 
 
 @dataclass(slots=True)
-class RunRecord:
-    """One finished run, as the runner measured it."""
+class RunCounts:
+    """What one run fetched and what became of it: the counters a run row keeps."""
 
-    trigger: str
-    started_at: datetime
-    finished_at: datetime
-    ok: bool
-    error: str | None = None
     pages: int = 0
     not_modified: int = 0
     records: int = 0
@@ -145,6 +141,20 @@ class RunRecord:
     rejected: int = 0
     revisited: int = 0
     snapshots: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(RunCounts)}
+
+
+@dataclass(slots=True, kw_only=True)
+class RunRecord(RunCounts):
+    """One finished run, as the runner measured it."""
+
+    trigger: str
+    started_at: datetime
+    finished_at: datetime
+    ok: bool
+    error: str | None = None
     requests: int = 0
     latency_ms: float | None = None
     problems: list[str] = field(default_factory=list)
@@ -172,14 +182,7 @@ def record_run(
         finished_at=run.finished_at,
         ok=run.ok,
         error=run.error,
-        pages=run.pages,
-        not_modified=run.not_modified,
-        records=run.records,
-        imported=run.imported,
-        duplicates=run.duplicates,
-        rejected=run.rejected,
-        revisited=run.revisited,
-        snapshots=run.snapshots,
+        **run.counts(),
         requests=run.requests,
         latency_ms=run.latency_ms,
         seconds=(run.finished_at - run.started_at).total_seconds(),
