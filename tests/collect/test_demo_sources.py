@@ -21,8 +21,7 @@ def test_demo_sources_and_their_inbox(db: Database, settings: Settings) -> None:
     assert again.push_token is None  # never shown twice
     with db.session() as session:
         rows = {row.kind: row for row in source_store.list_sources(session)}
-        assert set(rows) == {"manual", "push", "file", "web", "rss"}
-        assert not rows["web"].enabled and not rows["rss"].enabled
+        assert set(rows) == {"manual", "push", "file"}
         assert source_store.source_by_token(session, first.push_token) is not None
         folder_id = rows["file"].id
     report = asyncio.run(Collector(db, settings).run(folder_id))
