@@ -68,11 +68,20 @@ def detect_encoding(path: Path) -> Encoding:
     return detect_sample(sample, complete=len(sample) < SAMPLE_BYTES)
 
 
+def bom_encoding(data: bytes) -> tuple[str, bytes] | None:
+    """The encoding a byte-order mark at the start of `data` announces, and the mark."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name, bom
+    return None
+
+
 def detect_sample(sample: bytes, *, complete: bool) -> Encoding:
     """Guess from bytes; `complete` says the sample is the whole file (no cut-off last line)."""
-    for bom, name in _BOMS:
-        if sample.startswith(bom):
-            return Encoding(name, bom if name == "utf-8" else b"")
+    marked = bom_encoding(sample)
+    if marked is not None:
+        name, bom = marked
+        return Encoding(name, bom if name == "utf-8" else b"")
     if _valid_utf8(sample, final=complete):
         return Encoding("utf-8")
     lines = sample.split(b"\n")

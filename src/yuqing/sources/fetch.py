@@ -26,6 +26,7 @@ import charset_normalizer
 import httpx
 
 from yuqing.errors import FetchError
+from yuqing.ingest.encoding import bom_encoding
 from yuqing.settings import Settings
 from yuqing.sources.base import Page
 from yuqing.sources.robots import HostGate, Origin, RobotsRules, Site, private_refusal, resolve
@@ -436,13 +437,6 @@ def _network_words(exc: httpx.TransportError, target: httpx.URL) -> str:
     return f"与 {where} 的连接出错（{type(exc).__name__}）"
 
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 _ALIASES = {
     # GBK and GB2312 pages often use characters only their superset GB18030 defines.
     **dict.fromkeys(
@@ -466,9 +460,9 @@ def find_encoding(body: bytes, content_type: str) -> str:
     """The charset `body` decodes with: BOM, Content-Type, the document's own declaration
     (first 4 KB), detection, else utf-8. A declared charset that garbles the body (a header
     that lies) is passed over; GBK and GB2312 become GB18030, their superset."""
-    for bom, bom_codec in _BOMS:
-        if body.startswith(bom):
-            return bom_codec
+    marked = bom_encoding(body)
+    if marked is not None:  # utf-8-sig: `Page.text()` then drops the mark
+        return "utf-8-sig" if marked[0] == "utf-8" else marked[0]
     header = _HEADER_CHARSET.search(content_type)
     declared = [_codec(header.group(1)) if header else None]
     kind = content_type.split(";")[0].strip().lower()
