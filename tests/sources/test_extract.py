@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from yuqing.domain import Metrics
 from yuqing.errors import SourceError
+from yuqing.sources.base import check_http_url
 from yuqing.sources.extract import (
     EmptyArticleError,
     Selectors,
-    check_http_url,
     check_selector,
     extract_article,
 )

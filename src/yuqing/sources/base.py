@@ -22,15 +22,28 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Protocol
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from yuqing.domain import MediaTier, Metrics, Platform, RawItem
 from yuqing.pipeline.base import ItemError
 
 SEEN_LIMIT = 5000
 """Entries remembered per source so later runs skip them (revisits refresh them instead)."""
+
+
+def check_http_url(url: str) -> str:
+    """A source's configured URL: absolute http(s) with a host (pydantic validator)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"地址必须是以 http:// 或 https:// 开头的完整网址：{url!r}")
+    return url.strip()
+
+
+HttpUrlText = Annotated[str, AfterValidator(check_http_url)]
+"""A configuration field holding such a URL."""
 
 
 class KindConfig(BaseModel):

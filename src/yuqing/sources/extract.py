@@ -16,11 +16,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Any
 
 import trafilatura
-from pydantic import AfterValidator
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from yuqing.domain import Metrics, RawItem
@@ -47,17 +45,6 @@ _STAMP = re.compile(
     r"(?P<Z>Z|[+-]\d{2}:?\d{2}\b)?)?",
     re.ASCII,
 )
-
-
-def check_http_url(url: str) -> str:
-    """A source's configured URL: absolute http(s) with a host (pydantic validator)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"地址必须是以 http:// 或 https:// 开头的完整网址：{url!r}")
-    return url.strip()
-
-
-HttpUrlText = Annotated[str, AfterValidator(check_http_url)]
 
 
 def check_selector(selector: str | None) -> str | None:

@@ -31,7 +31,7 @@ from yuqing.domain import RawItem
 from yuqing.errors import InputError, SourceError
 from yuqing.ingest.fields import record_to_raw
 from yuqing.pipeline.base import ItemError
-from yuqing.sources.base import CollectContext, Collected, KindConfig, Page
+from yuqing.sources.base import CollectContext, Collected, HttpUrlText, KindConfig, Page
 
 OUTPUT_FIELDS = frozenset(
     {"id", "title", "content", "url", "author", "published_at", "region", "platform"}
@@ -93,21 +93,13 @@ class CursorPaging(KindConfig):
 class JsonApiConfig(KindConfig):
     """Where the API is, how to find its entries and how each entry maps to an item."""
 
-    url: str
+    url: HttpUrlText
     params: dict[str, str] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
     items: str
     fields: dict[str, str]
     paging: PagePaging | CursorPaging | None = Field(default=None, discriminator="type")
     url_template: str | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"接口地址 {value!r} 应为 http:// 或 https:// 开头的完整网址")
-        return value.strip()
 
     @field_validator("items")
     @classmethod

@@ -25,8 +25,8 @@ from yuqing.domain import RawItem
 from yuqing.errors import FetchError, SourceError
 from yuqing.pipeline.base import ItemError
 from yuqing.pipeline.html import html_to_text
-from yuqing.sources.base import CollectContext, Collected, KindConfig, Page
-from yuqing.sources.extract import Hint, HttpUrlText, entry_key, fetch_articles
+from yuqing.sources.base import CollectContext, Collected, HttpUrlText, KindConfig, Page
+from yuqing.sources.extract import Hint, entry_key, fetch_articles
 
 # Markup types feedparser reports for an entry's text; anything else is plain text.
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})

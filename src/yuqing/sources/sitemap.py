@@ -22,8 +22,8 @@ from lxml import etree
 from pydantic import Field
 
 from yuqing.errors import FetchError, SourceError
-from yuqing.sources.base import CollectContext, Collected, KindConfig
-from yuqing.sources.extract import Hint, HttpUrlText, entry_key, fetch_articles
+from yuqing.sources.base import CollectContext, Collected, HttpUrlText, KindConfig
+from yuqing.sources.extract import Hint, entry_key, fetch_articles
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 """Largest decompressed sitemap read (the sitemaps protocol's own limit)."""

@@ -19,11 +19,10 @@ from pydantic import Field, field_validator, model_validator
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from yuqing.errors import FetchError, SourceError
-from yuqing.sources.base import CollectContext, Collected, KindConfig, Page
+from yuqing.sources.base import CollectContext, Collected, HttpUrlText, KindConfig, Page
 from yuqing.sources.extract import (
     HTML_TYPES,
     METRIC_NAMES,
-    HttpUrlText,
     Selectors,
     check_selector,
     entry_key,
