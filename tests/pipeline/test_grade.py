@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yuqing.domain import Analysis, Harm
+from yuqing.domain import Analysis, Harm, RawItem, SubjectMatch
 from yuqing.errors import ConfigError
-from yuqing.pipeline.grade import GradeFacts, Grader, Spread, SubjectContext
+from yuqing.pipeline.base import Batch
+from yuqing.pipeline.grade import Grade, GradeFacts, Grader, Spread, SubjectContext
+from yuqing.pipeline.normalize import Normalize
 from yuqing.standard import clear_standard_cache, load_standard
 from yuqing.standard.loader import BUNDLED_DIR
 
@@ -159,6 +162,20 @@ def test_subject_context_counts_institutions_and_regions() -> None:
     assert f.about_subject
     assert not context.facts(NEGATIVE_TEXT, [], Spread()).about_subject
     assert SubjectContext().facts(NEGATIVE_TEXT, [], Spread()).about_subject
+
+
+def test_the_grade_stage_counts_the_item_s_own_region() -> None:
+    context = SubjectContext(names={1: "曲靖分行"}, units={1: (11, "曲靖市")})
+    batch = Normalize(ZoneInfo("Asia/Shanghai"), 10_000).process(
+        Batch(raw=[RawItem(content="曲靖分行门口排长队", region="大理州")])
+    )
+    [item] = batch.items
+    item.subjects = [SubjectMatch(1, [])]
+    item.analysis = NEGATIVE_TEXT
+    Grade(GRADER, context).process(batch)
+    assert item.grading is not None
+    fired = {r.rule: r.evidence for r in item.grading.reasons}
+    assert fired["negative_cross_region"]["regions"] == 2
 
 
 # Monotonicity (SPEC 2.1) -----------------------------------------------------------------

@@ -370,20 +370,19 @@ class Grade:
             if item.analysis is None:
                 continue
             m = item.metrics
-            subject_ids = [s.subject_id for s in item.subjects]
-            institutions, regions = self.subjects.reach(
-                subject_ids, [item.region] if item.region else ()
-            )
             spread = Spread(
                 views=m.views or 0,
                 reposts=m.reposts or 0,
                 comments=m.comments or 0,
                 likes=m.likes or 0,
-                institutions=institutions,
-                regions=regions,
                 media_tier=item.media_tier.value,
                 platform=item.platform.value,
             )
-            facts = self.subjects.facts(item.analysis, subject_ids, spread)
+            facts = self.subjects.facts(
+                item.analysis,
+                [s.subject_id for s in item.subjects],
+                spread,
+                [item.region] if item.region else (),
+            )
             item.grading = self.grader.grade(facts)
         return batch
