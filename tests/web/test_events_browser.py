@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Dialog, sync_playwright
+from live import Chromium
 from sqlalchemy import select, update
 
 from yuqing.store.db import Database
 from yuqing.store.tables import Event, Item
 from yuqing.web.templating import vendor_available
 
-CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = '</script><script>alert("title")</script><img src=x onerror=alert("img")>'
 pytestmark = pytest.mark.browser
 
@@ -36,39 +35,26 @@ def hostile_event(demo_app: FastAPI, sqlite_db: Database) -> int:
 
 
 def test_event_page_draws_the_graph_and_runs_no_injected_script(
-    live_url: str, hostile_event: int, tmp_path: Path
+    live_url: str, hostile_event: int, chromium: Chromium, tmp_path: Path
 ) -> None:
-    assert CHROMIUM.exists(), "install Debian's chromium package (make browser)"
     assert vendor_available("echarts.min.js"), "run `make assets` to install ECharts from npm"
-    dialogs: list[str] = []
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-
-        def on_dialog(dialog: Dialog) -> None:
-            dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(live_url + "/events?q=alert")  # the hostile event, on whatever page
-        assert "舆情事件" in page.inner_text("h1")
-        page.click(f'tr.event[data-id="{hostile_event}"] a')
-        page.wait_for_url(f"**/events/{hostile_event}")
-        page.wait_for_selector("#propagation-graph canvas")
-        page.wait_for_selector("#volume-chart canvas")
-        box = page.locator("#propagation-graph canvas").first.bounding_box()
-        assert box is not None and box["width"] > 300 and box["height"] > 300
-        assert HOSTILE in page.locator("h1").inner_text()  # shown as text
-        assert page.locator("table.timeline tbody tr").count() >= 5
-        # Hovering the nodes shows tooltips built from crawled text: still nothing may run.
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(tmp_path / "event.png"), full_page=True)
-        browser.close()
+    page = chromium.new_page(viewport={"width": 1200, "height": 900})
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(live_url + "/events?q=alert")  # the hostile event, on whatever page
+    assert "舆情事件" in page.inner_text("h1")
+    page.click(f'tr.event[data-id="{hostile_event}"] a')
+    page.wait_for_url(f"**/events/{hostile_event}")
+    page.wait_for_selector("#propagation-graph canvas")
+    page.wait_for_selector("#volume-chart canvas")
+    box = page.locator("#propagation-graph canvas").first.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 300
+    assert HOSTILE in page.locator("h1").inner_text()  # shown as text
+    assert page.locator("table.timeline tbody tr").count() >= 5
+    # Hovering the nodes shows tooltips built from crawled text: still nothing may run.
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(tmp_path / "event.png"), full_page=True)
+    dialogs = chromium.dialogs
     assert dialogs == [], f"crawled script ran in the page: {dialogs}"
     assert errors == [], f"script errors on the page: {errors}"

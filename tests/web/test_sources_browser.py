@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,8 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Dialog, sync_playwright
+from live import Chromium, served
 
 from fixture_server import FixtureServer, fetching_locally
 from yuqing.collect.manage import SourceInput, add_source
@@ -22,7 +18,6 @@ from yuqing.standard import load_standard
 from yuqing.store.db import Database
 from yuqing.web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 STANDARD = load_standard()
 NEWS = {
     "link_selector": "ul.news-list a",
@@ -36,20 +31,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def sources_url(sqlite_settings: Settings, sqlite_db: Database) -> Iterator[str]:
     """An app that may fetch the local fixture server, served by uvicorn on a free port."""
-    settings = fetching_locally(sqlite_settings, runs=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    app = create_app(settings, sqlite_db)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(fetching_locally(sqlite_settings, runs=True), sqlite_db)) as url:
+        yield url
 
 
 def _add(db: Database, **fields: Any) -> int:
@@ -59,9 +42,8 @@ def _add(db: Database, **fields: Any) -> int:
 
 
 def test_sources_list_and_run_now(
-    sources_url: str, sqlite_db: Database, site: FixtureServer, tmp_path: Path
+    sources_url: str, sqlite_db: Database, site: FixtureServer, chromium: Chromium, tmp_path: Path
 ) -> None:
-    assert CHROMIUM.exists(), "install Debian's chromium package (make browser)"
     news = _add(
         sqlite_db,
         name="滨江日报网",
@@ -78,40 +60,28 @@ def test_sources_list_and_run_now(
     )
     for _ in range(2):
         assert not httpx.post(f"{sources_url}/api/sources/{hostile}/run", timeout=30).json()["ok"]
-    dialogs: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page()
+    page = chromium.new_page()
+    page.goto(sources_url + "/")
+    page.click("header nav a[href='/sources']")
+    page.wait_for_url("**/sources")
+    assert page.locator("tr.source").count() == 2
+    failing = page.locator(f"tr.source[data-id='{hostile}']")
+    assert failing.locator(".badge.failing").inner_text() == "连续失败"
+    assert failing.locator("td").first.inner_text().startswith("<script>alert(1)</script>")
+    assert "nope/feed.xml" in failing.locator("td.last-error").inner_text()
+    page.screenshot(path=str(tmp_path / "sources.png"), full_page=True)
 
-        def on_dialog(dialog: Dialog) -> None:
-            dialogs.append(dialog.message)
-            dialog.dismiss()
+    page.click(f"tr.source[data-id='{news}'] td a")
+    page.wait_for_url(f"**/sources/{news}")
+    assert "尚未抓取过" in page.locator("article.source").inner_text()
+    page.click("form.run-now button")
+    page.wait_for_url(f"**/sources/{news}?ran=1", timeout=30_000)
+    assert page.locator("p.ran-ok").inner_text() == "抓取完成：8 条，新增 8，重复 0，拒收 0。"
+    assert page.locator("tr.run.ok").count() == 1
+    page.screenshot(path=str(tmp_path / "source.png"), full_page=True)
 
-        page.on("dialog", on_dialog)
-        page.goto(sources_url + "/")
-        page.click("header nav a[href='/sources']")
-        page.wait_for_url("**/sources")
-        assert page.locator("tr.source").count() == 2
-        failing = page.locator(f"tr.source[data-id='{hostile}']")
-        assert failing.locator(".badge.failing").inner_text() == "连续失败"
-        assert failing.locator("td").first.inner_text().startswith("<script>alert(1)</script>")
-        assert "nope/feed.xml" in failing.locator("td.last-error").inner_text()
-        page.screenshot(path=str(tmp_path / "sources.png"), full_page=True)
-
-        page.click(f"tr.source[data-id='{news}'] td a")
-        page.wait_for_url(f"**/sources/{news}")
-        assert "尚未抓取过" in page.locator("article.source").inner_text()
-        page.click("form.run-now button")
-        page.wait_for_url(f"**/sources/{news}?ran=1", timeout=30_000)
-        assert page.locator("p.ran-ok").inner_text() == "抓取完成：8 条，新增 8，重复 0，拒收 0。"
-        assert page.locator("tr.run.ok").count() == 1
-        page.screenshot(path=str(tmp_path / "source.png"), full_page=True)
-
-        page.goto(f"{sources_url}/sources/{hostile}")
-        assert page.locator("h1").inner_text().startswith("<script>alert(1)</script>")
-        assert page.locator("tr.run.failed").count() == 2
-        browser.close()
+    page.goto(f"{sources_url}/sources/{hostile}")
+    assert page.locator("h1").inner_text().startswith("<script>alert(1)</script>")
+    assert page.locator("tr.run.failed").count() == 2
+    dialogs = chromium.dialogs
     assert dialogs == [], f"user text ran as script in the page: {dialogs}"
