@@ -84,7 +84,7 @@ def add_source(
     token = secrets.token_urlsafe(32) if source.kind == "push" else None
     row = source_store.add_source(
         session,
-        source_store.NewSource(
+        SourceRow(
             name=name,
             kind=source.kind,
             platform=source.platform,

@@ -57,50 +57,17 @@ def source_by_token(session: Session, token: str) -> SourceRow | None:
     ).first()
 
 
-@dataclass(slots=True)
-class NewSource:
-    """A source to add, already validated by its kind."""
-
-    name: str
-    kind: str
-    platform: str = "other"
-    media_tier: str = "other"
-    region: str | None = None
-    unit_id: int | None = None
-    config: dict[str, Any] = field(default_factory=dict)
-    interval_minutes: int | None = None
-    cron: str | None = None
-    robots: bool = True
-    max_items: int | None = None
-    enabled: bool = True
-    token_hash: str | None = None
-
-
-def add_source(session: Session, new: NewSource, now: datetime) -> SourceRow:
-    """Insert a source; InputError when the name is taken. Its first run is due at once."""
-    if session.scalars(select(SourceRow.id).where(SourceRow.name == new.name)).first():
-        raise InputError("name", f"已有名为「{new.name}」的源")
-    row = SourceRow(
-        name=new.name,
-        kind=new.kind,
-        platform=new.platform,
-        media_tier=new.media_tier,
-        region=new.region,
-        unit_id=new.unit_id,
-        config=new.config,
-        interval_minutes=new.interval_minutes,
-        cron=new.cron,
-        robots=new.robots,
-        max_items=new.max_items,
-        enabled=new.enabled,
-        token_hash=new.token_hash,
-        state={},
-        next_run_at=now,
-        consecutive_failures=0,
-        failing=False,
-        created_at=now,
-        updated_at=now,
-    )
+def add_source(session: Session, row: SourceRow, now: datetime) -> SourceRow:
+    """Insert a source (already validated); InputError when the name is taken. It starts with
+    empty state and clean health, and its first run is due at once."""
+    if session.scalars(select(SourceRow.id).where(SourceRow.name == row.name)).first():
+        raise InputError("name", f"已有名为「{row.name}」的源")
+    row.state = {}
+    row.next_run_at = now
+    row.consecutive_failures = 0
+    row.failing = False
+    row.created_at = now
+    row.updated_at = now
     session.add(row)
     session.flush()
     return row
