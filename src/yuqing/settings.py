@@ -149,6 +149,73 @@ class Settings(BaseSettings):
         "views, reposts, comments and likes (0 turns revisiting off).",
     )
 
+    # Accounts and sign-in (SPEC 3.18).
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 30, description="How long a browser stays signed in, in hours."
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Send the session cookie only over HTTPS (turn on behind a TLS proxy).",
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Wrong passwords in a row after which an account is locked for a while.",
+    )
+    login_lock_minutes: int = Field(
+        default=15, ge=1, description="How long a locked account stays locked, in minutes."
+    )
+    login_ip_max_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins from one address within 15 minutes after which that "
+        "address is refused until the window passes.",
+    )
+
+    # Cases and deadlines (SPEC 2.5, 2.6).
+    case_number_prefix: str = Field(
+        default="QS",
+        pattern=r"^[A-Za-z0-9]{1,10}$",
+        description="Prefix of report-form numbers, e.g. QS in QS-QJ-2026-0042.",
+    )
+    case_number_format: str = Field(
+        default="{prefix}-{unit}-{year}-{seq:04d}",
+        description="Report-form number: {prefix}, {unit} (unit code), {year}, {seq}; "
+        "numbers run per unit and year.",
+    )
+    deadline_reminder_minutes: int = Field(
+        default=30,
+        ge=0,
+        le=24 * 60,
+        description="A reminder goes out this many minutes before a case's deadline "
+        "(0: no reminders).",
+    )
+
+    # Alerts (SPEC 3.8).
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address people open Yuqing at; alert messages link to it.",
+    )
+    alert_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=300,
+        description="How often the alert worker looks for new grades and due deliveries.",
+    )
+    alert_retries: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description="Retries of a failed delivery before it is marked failed; waits double.",
+    )
+    alert_backoff_seconds: float = Field(
+        default=30.0, ge=0, le=3600, description="Wait before the first retry of a delivery."
+    )
+    alert_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Timeout of one delivery attempt, in seconds."
+    )
+
     @cached_property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite inside the data directory."""
