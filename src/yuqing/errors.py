@@ -7,7 +7,9 @@
     ├── SourceError        a source could not be fetched or read
     │   └── FetchError        one URL could not be fetched (names the URL)
     ├── StorageError       the database refused or is unreachable
-    └── WorkflowError      a transition or measure that the standard forbids
+    ├── WorkflowError      a transition or measure that the standard forbids
+    ├── AuthError          not signed in, wrong password, locked, too many attempts
+    └── AccessError        signed in, but the role or unit does not allow it
 
 Boundaries translate: the CLI prints one red line and exits 1; the API answers
 `{"error": {"type": ..., "message": ...}}` with a 4xx/5xx status.
@@ -64,7 +66,23 @@ class WorkflowError(YuqingError):
     """An action that the workflow or the standard does not allow."""
 
 
+class AuthError(YuqingError):
+    """Who is asking is unknown or may not sign in now; `status` is the HTTP status to answer
+    (401 unknown, 423 locked, 429 too many attempts) and `retry_after` seconds where known."""
+
+    def __init__(self, message: str, status: int = 401, retry_after: int | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class AccessError(YuqingError):
+    """The actor is known but its role or unit does not allow this."""
+
+
 __all__ = [
+    "AccessError",
+    "AuthError",
     "ConfigError",
     "FetchError",
     "InputError",

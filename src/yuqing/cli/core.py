@@ -29,14 +29,32 @@ from yuqing.settings import Settings
 @fail_cleanly
 def init(json: JsonOpt = False) -> None:
     """创建数据目录并建立数据库。"""
+    from yuqing.accounts.manage import ensure_admin
+
     settings = current_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    open_db(settings).dispose()
-    result = {"data_dir": str(settings.data_dir.resolve()), "database": _safe_url(settings)}
+    db = open_db(settings)
+    with db.session() as session:
+        admin = ensure_admin(session, datetime.now(UTC))
+    db.dispose()
+    result: dict[str, Any] = {
+        "data_dir": str(settings.data_dir.resolve()),
+        "database": _safe_url(settings),
+        "admin": {"username": admin[0], "password": admin[1]} if admin else None,
+    }
     if json:
         print_json(result)
-    else:
-        out.print(f"已初始化：数据目录 {result['data_dir']}，数据库 {result['database']}")
+        return
+    out.print(f"已初始化：数据目录 {result['data_dir']}，数据库 {result['database']}")
+    if admin:
+        _print_admin(*admin)
+
+
+def _print_admin(username: str, password: str) -> None:
+    out.print(
+        f"管理员账号：{username}  密码（只显示这一次）：{password}\n"
+        "  请登录后用 yuqing user add 为同事建立账号；忘记密码可用 yuqing user passwd 重设。"
+    )
 
 
 def _safe_url(settings: Settings) -> str:
@@ -221,6 +239,7 @@ def demo(
     json: JsonOpt = False,
 ) -> None:
     """创建演示机构（农商银行，省-市-县三级）、导入演示数据并启动网页。"""
+    from yuqing.accounts.roles import role_name
     from yuqing.demo import install_demo
 
     settings = current_settings()
@@ -232,6 +251,8 @@ def demo(
         "units": report.units,
         "subjects": report.subjects,
         "push_token": report.push_token,
+        "admin_password": report.admin_password,
+        "users": report.users,
         **report.ingest.as_dict(),
     }
     if json:
@@ -248,5 +269,13 @@ def demo(
                 f"演示推送源的令牌（只显示这一次）：{report.push_token}\n"
                 "  外部采集程序用它调用 POST /api/ingest（Authorization: Bearer 令牌）。"
             )
+        if report.admin_password:
+            _print_admin("admin", report.admin_password)
+        out.print(
+            "演示账号（密码 yuqing-demo-2026）："
+            + "、".join(
+                f"{u['username']}（{u['name']}，{role_name(u['role'])}）" for u in report.users[1:]
+            )
+        )
     if not no_serve:
         _serve(settings, host, port)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -18,6 +18,8 @@ import orjson
 import yaml
 from sqlalchemy.orm import Session
 
+from yuqing.accounts.actor import SYSTEM
+from yuqing.accounts.manage import NewUser, add_user
 from yuqing.collect.manage import SourceInput, add_source
 from yuqing.domain import RawItem
 from yuqing.ingest.fields import CHINA_TZ, record_to_raw
@@ -29,6 +31,7 @@ from yuqing.settings import Settings
 from yuqing.standard import load_standard
 from yuqing.store import sources as source_store
 from yuqing.store import units as unit_store
+from yuqing.store import users as user_store
 from yuqing.store.db import Database
 from yuqing.store.tables import Unit
 
@@ -42,6 +45,8 @@ class DemoReport:
     subjects: int
     ingest: IngestReport
     push_token: str | None = None  # shown once, when the demo's push source is created
+    admin_password: str | None = None  # shown once, when the demo's admin is created
+    users: list[dict[str, str]] = field(default_factory=list)
 
 
 def organization() -> dict[str, Any]:
@@ -95,7 +100,36 @@ def install_demo(db: Database, settings: Settings, now: datetime | None = None) 
         save_subjects(session, subjects)
     report = import_records(db, settings, demo_records(now, settings.max_content_chars))
     push_token = _install_sources(db, settings, org.get("sources") or [], now)
-    return DemoReport(org["organization"]["name"], units, len(subjects), report, push_token)
+    admin_password = _install_users(db, org, now)
+    return DemoReport(
+        org["organization"]["name"],
+        units,
+        len(subjects),
+        report,
+        push_token,
+        admin_password,
+        [{k: u[k] for k in ("username", "role", "unit", "name")} for u in org["users"]],
+    )
+
+
+def _install_users(db: Database, org: dict[str, Any], now: datetime) -> str | None:
+    """The demo accounts (skipping those already there); returns the new admin's password."""
+    admin_password = None
+    with db.session() as session:
+        for entry in org["users"]:
+            if user_store.find_user(session, entry["username"]) is not None:
+                continue
+            is_admin = entry["role"] == "admin"
+            new = NewUser(
+                entry["username"],
+                entry["role"],
+                entry["unit"],
+                entry["name"],
+                None if is_admin else org["demo_password"],
+            )
+            _user, generated = add_user(session, new, SYSTEM, now)
+            admin_password = generated if is_admin else admin_password
+    return admin_password
 
 
 def _install_sources(

@@ -6,16 +6,25 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yuqing.collect.runner import Collector
 from yuqing.collect.scheduler import Scheduler
-from yuqing.errors import ConfigError, InputError, StorageError, YuqingError
+from yuqing.errors import (
+    AccessError,
+    AuthError,
+    ConfigError,
+    InputError,
+    StorageError,
+    WorkflowError,
+    YuqingError,
+)
 from yuqing.settings import Settings
 from yuqing.standard import Standard, load_standard
 from yuqing.store.db import Database, open_database
@@ -26,9 +35,9 @@ from yuqing.web.api import ingest as ingest_api
 from yuqing.web.api import items as items_api
 from yuqing.web.api import sources as sources_api
 from yuqing.web.templating import STATIC_DIR, templates
+from yuqing.web.views import account, pages
 from yuqing.web.views import events as event_pages
 from yuqing.web.views import manual as manual_pages
-from yuqing.web.views import pages
 from yuqing.web.views import sources as source_pages
 
 
@@ -78,12 +87,22 @@ def create_app(
     templates.env.globals["harm_name"] = lambda code: standard.harm_type(code).name
 
     @app.exception_handler(YuqingError)
-    async def yuqing_error(_request: Request, exc: YuqingError) -> JSONResponse:
-        if isinstance(exc, InputError):
-            return _error(400, "input", str(exc))
-        if isinstance(exc, StorageError):
-            return _error(503, "storage", str(exc))
-        return _error(500, type(exc).__name__, str(exc))
+    async def yuqing_error(request: Request, exc: YuqingError) -> Response:
+        status, kind = _status_of(exc)
+        page = not request.url.path.startswith("/api")
+        if isinstance(exc, AuthError) and status == 401 and page:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?{urlencode({'next': target})}", 303)
+        headers = {}
+        if isinstance(exc, AuthError) and exc.retry_after:
+            headers["Retry-After"] = str(exc.retry_after)
+        if page and status in (403, 409):
+            return templates.TemplateResponse(
+                request, "error.html", {"message": str(exc)}, status, headers=headers
+            )
+        response = _error(status, kind, str(exc))
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -105,12 +124,29 @@ def create_app(
     app.include_router(events_api.router)
     app.include_router(sources_api.router)
     app.include_router(ingest_api.router)
+    app.include_router(account.api)
+    app.include_router(account.router)
     app.include_router(pages.router)
     app.include_router(event_pages.router)
     app.include_router(source_pages.router)
     app.include_router(manual_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _status_of(exc: YuqingError) -> tuple[int, str]:
+    """The HTTP status and error type a Yuqing error is answered with."""
+    if isinstance(exc, AuthError):
+        return exc.status, "auth"
+    if isinstance(exc, AccessError):
+        return 403, "forbidden"
+    if isinstance(exc, WorkflowError):
+        return 409, "workflow"
+    if isinstance(exc, InputError):
+        return 400, "input"
+    if isinstance(exc, StorageError):
+        return 503, "storage"
+    return 500, type(exc).__name__
 
 
 def _category_namer(standard: Standard) -> Callable[[str | None], str]:

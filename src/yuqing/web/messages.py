@@ -5,6 +5,7 @@ from __future__ import annotations
 MESSAGES: dict[str, str] = {
     "app.title": "Yuqing 舆情监测",
     "nav.items": "舆情信息",
+    "nav.cases": "报告处理单",
     "search.placeholder": "检索标题和正文，如：挤兑  银行 -招聘",
     "search.submit": "检索",
     "search.reset": "重置",

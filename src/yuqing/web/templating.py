@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 
+from yuqing.accounts.roles import role_name
 from yuqing.domain import MediaTier, Platform
 from yuqing.store.search import highlight
+from yuqing.web.auth import csrf_input
 from yuqing.web.messages import t
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -34,3 +36,5 @@ templates.env.globals["vendor_available"] = vendor_available
 templates.env.globals["highlight"] = highlight
 templates.env.globals["platforms"] = list(Platform)
 templates.env.globals["media_tiers"] = list(MediaTier)
+templates.env.globals["csrf_input"] = csrf_input
+templates.env.globals["role_name"] = role_name
