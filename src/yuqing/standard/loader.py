@@ -25,6 +25,7 @@ from yuqing.standard.models import (
     MediaTiersFile,
     PlatformsFile,
     Taxonomy,
+    WorkingCalendarFile,
 )
 from yuqing.standard.standard import Standard
 
@@ -44,6 +45,7 @@ _MESSAGES = {
     "bool_type": "须为 true 或 false",
     "bool_parsing": "须为 true 或 false",
     "tuple_type": "须为列表",
+    "dict_type": "须为键值映射",
     "model_type": "须为键值映射",
     "too_short": "不能为空",
     "string_too_short": "不能为空",
@@ -247,4 +249,5 @@ def _load_cached(override_dir: Path | None, taxonomy: str) -> Standard:
         platforms=platforms,
         media_tiers=media_tiers,
         grading=grading,
+        working_calendar=read("working_calendar.yaml", WorkingCalendarFile),
     )

@@ -10,10 +10,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from datetime import time
-from typing import Literal
+from datetime import date, datetime, time
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from yuqing.domain.enums import GradeCode, MediaTier, Platform, UnitLevel
 
@@ -194,6 +201,10 @@ class MeasuresFile(_Model):
 
 Anchor = Literal["day", "discovery", "quarter_end", "development", "closure"]
 TIMED_BY_AMOUNT: frozenset[str] = frozenset({"discovery", "quarter_end"})
+CASE_ANCHORS: frozenset[str] = frozenset({"discovery", "development", "closure"})
+# The case fact that meets a case-level deadline: reported (the form went up), phone_reported
+# (the phone report was recorded), follow_up (a follow-up report was filed), closed.
+MetBy = Literal["reported", "phone_reported", "follow_up", "closed"]
 
 
 class Deadline(_Model):
@@ -214,6 +225,11 @@ class Deadline(_Model):
     unit_levels: tuple[UnitLevel, ...] | None = Field(default=None, description="None: all.")
     grades: tuple[GradeCode, ...] | None = Field(default=None, description="None: all grades.")
     zero_report: bool = Field(default=False, description="Report even when there is nothing.")
+    met_by: MetBy | None = Field(
+        default=None,
+        description="Case fact that meets a discovery/development/closure deadline; "
+        "None for office-level (day, quarter_end) deadlines.",
+    )
 
     @field_validator("at", mode="before")
     @classmethod
@@ -237,6 +253,13 @@ class Deadline(_Model):
             raise ValueError(f"anchor 为 {self.anchor} 时须给出 amount 和 unit，不能给 at")
         if self.anchor not in TIMED_BY_AMOUNT | {"day"} and (has_amount or has_at):
             raise ValueError(f"anchor 为 {self.anchor} 时没有固定时限，不能给 amount/unit/at")
+        if self.anchor in CASE_ANCHORS and self.met_by is None:
+            raise ValueError(
+                f"anchor 为 {self.anchor} 的时限属于单个案件，须写 met_by"
+                "（reported、phone_reported、follow_up 或 closed），说明案件的哪一步算完成"
+            )
+        if self.anchor not in CASE_ANCHORS and self.met_by is not None:
+            raise ValueError(f"anchor 为 {self.anchor} 的时限属于机构而非单个案件，不能写 met_by")
         return self
 
     @property
@@ -307,3 +330,83 @@ def _check_cover(codes: list[str], members: list[str], what: str) -> None:
     missing = [member for member in members if member not in codes]
     if missing:
         raise ValueError(f"缺少{what}：{'、'.join(missing)}")
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _calendar_date(value: object) -> object:
+    """Accept a YAML date or a "YYYY-MM-DD" string; refuse numbers and datetimes."""
+    if isinstance(value, datetime):
+        raise ValueError(f"须为日期（YYYY-MM-DD），不能带时刻，实际为 {value.isoformat()}")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"不是有效的日期：{value!r}") from None
+    raise ValueError(f"须为 YYYY-MM-DD 格式的日期，如 2027-01-01，实际为 {value!r}")
+
+
+CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
+
+
+class WorkingCalendarYear(_Model):
+    """One year's official arrangement: days off on weekdays, working days on weekends."""
+
+    holidays: tuple[CalendarDate, ...] = Field(
+        default=(), description="Days off (法定节假日及调休放假); weekend days may be listed."
+    )
+    workdays: tuple[CalendarDate, ...] = Field(
+        default=(), description="Weekend days that are working days (调休上班)."
+    )
+
+    @field_validator("workdays")
+    @classmethod
+    def _weekend_only(cls, value: tuple[date, ...]) -> tuple[date, ...]:
+        weekdays = [day.isoformat() for day in value if day.weekday() < 5]
+        if weekdays:
+            raise ValueError(
+                f"workdays 只列调休上班的周六、周日；{'、'.join(weekdays)} 是周一至周五，"
+                "本来就是工作日"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> WorkingCalendarYear:
+        _check_unique([day.isoformat() for day in self.holidays], "holidays 中的日期")
+        _check_unique([day.isoformat() for day in self.workdays], "workdays 中的日期")
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            days = "、".join(day.isoformat() for day in both)
+            raise ValueError(f"{days} 同时列在 holidays 和 workdays 中，只能二选一")
+        return self
+
+
+class WorkingCalendarFile(_Model):
+    """working_calendar.yaml: official holiday arrangements for years chinesecalendar lacks.
+
+    A year listed here replaces the package's data for that year: a weekday is a working day
+    unless it is in `holidays`; a weekend day is not unless it is in `workdays`.
+    """
+
+    years: dict[int, WorkingCalendarYear] = Field(default_factory=dict)
+
+    @field_validator("years", mode="before")
+    @classmethod
+    def _mapping(cls, value: object) -> object:
+        # An empty `years:` reads as None: treat it as no years.
+        return {} if value is None else value
+
+    @field_validator("years")
+    @classmethod
+    def _in_year(cls, value: dict[int, WorkingCalendarYear]) -> dict[int, WorkingCalendarYear]:
+        for year, days in value.items():
+            if not 2000 <= year <= 2100:
+                raise ValueError(f"年份 {year} 不在 2000–2100 之间")
+            for kind, listed in (("holidays", days.holidays), ("workdays", days.workdays)):
+                stray = [day.isoformat() for day in listed if day.year != year]
+                if stray:
+                    raise ValueError(f"{year} 年的 {kind} 中有其他年份的日期：{'、'.join(stray)}")
+        return value

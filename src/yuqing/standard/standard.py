@@ -17,6 +17,7 @@ from yuqing.standard.models import (
     MediaTierInfo,
     PlatformInfo,
     Taxonomy,
+    WorkingCalendarFile,
 )
 
 _T = TypeVar("_T")
@@ -32,7 +33,8 @@ def _lookup(index: Mapping[str, _T], code: str, what: str) -> _T:
 
 @dataclass(frozen=True, eq=False)
 class Standard:
-    """Grades, one category preset, harm types, measures, deadlines, platforms, media tiers.
+    """Grades, one category preset, harm types, measures, deadlines, platforms, media tiers,
+    and the working-calendar additions (years chinesecalendar does not know yet).
 
     Shared and cached by `load_standard`: every part is immutable. Lookups take the code as a
     plain string or the matching StrEnum member and raise `ConfigError` for unknown codes.
@@ -47,6 +49,7 @@ class Standard:
     platforms: tuple[PlatformInfo, ...]
     media_tiers: tuple[MediaTierInfo, ...]
     grading: GradingFile
+    working_calendar: WorkingCalendarFile
     _grades: dict[str, Grade] = field(init=False, repr=False)
     _categories: dict[str, Category] = field(init=False, repr=False)
     _parents: dict[str, Category] = field(init=False, repr=False)
