@@ -67,6 +67,38 @@ def check_image(filename: str, data: bytes) -> str:
     return media_type
 
 
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+"""Largest case attachment accepted, per file."""
+_OFFICE_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def check_upload(filename: str, data: bytes) -> str:
+    """The media type of a case attachment (image, PDF, DOCX or XLSX) judged by its bytes;
+    InputError naming the file when it is empty, too large or of another kind."""
+    name = filename or "（未命名文件）"
+    if not data:
+        raise InputError("file", f"附件「{name}」是空文件")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError(
+            "file", f"附件「{name}」大小 {len(data) / 1024 / 1024:.1f} MB，超过 20 MB 上限"
+        )
+    media_type = image_type(data)
+    if media_type is not None:
+        return media_type
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if data.startswith(b"PK\x03\x04") and extension in _OFFICE_TYPES:
+        return _OFFICE_TYPES[extension]
+    raise InputError(
+        "file",
+        f"附件「{name}」须为图片（PNG、JPEG、WebP、GIF）、PDF、DOCX 或 XLSX（按文件内容判断）",
+    )
+
+
 def safe_filename(original: str, number: int, media_type: str) -> str:
     """A name safe to keep and show: the base name without control characters, bounded."""
     base = original.replace("\\", "/").rsplit("/", 1)[-1]
