@@ -15,7 +15,8 @@ from yuqing.store.tables import Case, CaseAction, CaseFile, Unit
 
 def unit_path(session: Session, unit_id: int) -> list[int]:
     """The unit and its ancestors, nearest first."""
-    parents = dict(session.execute(select(Unit.id, Unit.parent_id)).tuples().all())
+    rows = session.execute(select(Unit.id, Unit.parent_id)).all()
+    parents: dict[int, int | None] = {row.id: row.parent_id for row in rows}
     path: list[int] = []
     current: int | None = unit_id
     while current is not None and current not in path:
