@@ -30,12 +30,14 @@ from yuqing.standard import Standard, load_standard
 from yuqing.store.db import Database, open_database
 from yuqing.store.items import count_items
 from yuqing.store.serialize import snippet
+from yuqing.web.api import cases as cases_api
 from yuqing.web.api import events as events_api
 from yuqing.web.api import ingest as ingest_api
 from yuqing.web.api import items as items_api
 from yuqing.web.api import sources as sources_api
 from yuqing.web.templating import STATIC_DIR, templates
 from yuqing.web.views import account, pages
+from yuqing.web.views import cases as case_pages
 from yuqing.web.views import events as event_pages
 from yuqing.web.views import manual as manual_pages
 from yuqing.web.views import sources as source_pages
@@ -122,12 +124,14 @@ def create_app(
 
     app.include_router(items_api.router)
     app.include_router(events_api.router)
+    app.include_router(cases_api.router)
     app.include_router(sources_api.router)
     app.include_router(ingest_api.router)
     app.include_router(account.api)
     app.include_router(account.router)
     app.include_router(pages.router)
     app.include_router(event_pages.router)
+    app.include_router(case_pages.router)
     app.include_router(source_pages.router)
     app.include_router(manual_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
