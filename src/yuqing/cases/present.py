@@ -48,7 +48,7 @@ def _follow_ups(session: Session, case_ids: Sequence[int]) -> dict[int, datetime
         select(CaseAction.case_id, func.max(CaseAction.at))
         .where(CaseAction.case_id.in_(case_ids), CaseAction.action == FOLLOW_UP)
         .group_by(CaseAction.case_id)
-    ).tuples()
+    )
     return {case_id: at for case_id, at in rows if at is not None}
 
 

@@ -8,6 +8,7 @@ Reading needs "cases.read" and opening "cases.create"; every change goes through
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -60,8 +61,10 @@ def visible_or_404(session: Session, actor: Actor, case_id: int) -> Case:
 def content_disposition(kind: str, filename: str) -> str:
     """`attachment; filename="…"; filename*=UTF-8''…`: an ASCII stand-in for old clients and
     the real (possibly Chinese) name per RFC 6266 / 5987."""
-    fallback = "".join(
-        c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in filename
+    fallback = re.sub(
+        r"_+",
+        "_",
+        "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in filename),
     ).strip("_")
     return f"{kind}; filename=\"{fallback or 'file'}\"; filename*=UTF-8''{quote(filename, safe='')}"
 

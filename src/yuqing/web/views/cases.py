@@ -200,7 +200,7 @@ def _case_page(
 ) -> HTMLResponse:
     now = datetime.now(UTC)
     detail = case_json(session, service, case, now, actor)
-    units = dict(session.execute(select(Unit.id, Unit.name)).tuples().all())
+    units = {unit_id: name for unit_id, name in session.execute(select(Unit.id, Unit.name))}
     for entry in detail["timeline"]:
         entry["notes"] = _notes(entry["detail"] or {}, service, units)
     standard = service.standard

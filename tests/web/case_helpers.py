@@ -1,0 +1,58 @@
+"""Signing in demo users and finding demo items, for the case API, page and browser tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from yuqing.accounts.actor import SYSTEM
+from yuqing.accounts.manage import actor_for, issue_token
+from yuqing.store.db import Database
+from yuqing.store.tables import Case, Item
+from yuqing.store.units import item_unit_ids
+from yuqing.store.users import find_user
+
+PASSWORD = "yuqing-demo-2026"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def signed_in(app: FastAPI, username: str) -> TestClient:
+    """A client signed in through POST /api/session, sending the CSRF header it was given."""
+    client = TestClient(app)
+    response = client.post("/api/session", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client
+
+
+def with_token(app: FastAPI, db: Database, username: str) -> TestClient:
+    """A client carrying an API token (no cookie, no CSRF token needed)."""
+    with db.session() as session:
+        raw = issue_token(session, username, "测试", SYSTEM, datetime.now(UTC))
+    client = TestClient(app)
+    client.headers["Authorization"] = f"Bearer {raw}"
+    return client
+
+
+def negative_item(db: Database, username: str, grade: str = "harmful") -> int:
+    """A demo item of `grade` that `username` sees, in an event without a case yet."""
+    with db.session() as session:
+        user = find_user(session, username)
+        assert user is not None
+        units = actor_for(session, user).unit_ids
+        used = set(session.scalars(select(Case.event_id).where(Case.event_id.is_not(None))))
+        for item in session.scalars(select(Item).where(Item.grade == grade).order_by(Item.id)):
+            if item.event_id not in used and item_unit_ids(session, item.id) & units:
+                return item.id
+    raise AssertionError(f"no {grade} demo item left for {username}")
+
+
+def found_ago(db: Database, case_id: int, delta: timedelta) -> None:
+    """Say the case's matter was discovered `delta` ago (to test deadlines without waiting)."""
+    with db.session() as session:
+        session.execute(
+            update(Case).where(Case.id == case_id).values(discovered_at=datetime.now(UTC) - delta)
+        )
