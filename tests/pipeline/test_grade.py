@@ -16,6 +16,7 @@ from yuqing.pipeline.base import Batch
 from yuqing.pipeline.grade import Grade, GradeFacts, Grader, Spread, SubjectContext
 from yuqing.pipeline.normalize import Normalize
 from yuqing.standard import clear_standard_cache, load_standard
+from yuqing.standard.grading import Rule
 from yuqing.standard.loader import BUNDLED_DIR
 
 STANDARD = load_standard()
@@ -322,3 +323,43 @@ def test_an_edited_threshold_takes_effect(tmp_path: Path) -> None:
     assert grader.grade(facts(NEGATIVE_TEXT, views=600)).code == "harmful"
     assert GRADER.grade(facts(NEGATIVE_TEXT, views=600)).code == "attention"
     clear_standard_cache()
+
+
+def test_a_unit_and_the_units_above_it_are_one_institution_in_one_place() -> None:
+    # 总行 (云南省) → 大理分行 (大理州) → 宾川支行 (宾川县); 曲靖分行 (曲靖市) beside 大理.
+    parents = {10: None, 20: 10, 21: 20, 30: 10}
+    regions = {10: "云南省", 20: "大理州", 21: "宾川县", 30: "曲靖市"}
+    context = SubjectContext(
+        names={1: "云岭农商银行", 2: "大理分行", 3: "宾川支行", 4: "曲靖分行"},
+        units={1: (10, "云南省"), 2: (20, "大理州"), 3: (21, "宾川县"), 4: (30, "曲靖市")},
+        parents=parents,
+        regions=regions,
+    )
+    # The bank and its 宾川 branch, posted from 大理: one institution, one place.
+    assert context.reach([1, 3], ["大理州"]) == (1, 1)
+    # A post from 曲靖 about the bank: 曲靖 is inside the bank's territory.
+    assert context.reach([1], ["曲靖市"]) == (1, 1)
+    # Two branches side by side are two institutions in two regions.
+    assert context.reach([2, 4], []) == (2, 2)
+    # A place outside every matched unit's territory is another region.
+    assert context.reach([3], ["成都市"]) == (1, 2)
+
+
+def test_rumor_score_at_least_is_a_stricter_floor_than_the_rumor_label() -> None:
+    rule = Rule.model_validate(
+        {
+            "id": "strict_rumor",
+            "grade": "harmful",
+            "text": "x",
+            "when": [{"sentiment": "negative"}],
+            "any": [{"rumor_score_at_least": 0.7}],
+        }
+    )
+    rules = (*STANDARD.grading.rules, rule)
+    grader = Grader(replace(STANDARD, grading=STANDARD.grading.model_copy(update={"rules": rules})))
+    unsure = replace(NEGATIVE_TEXT, rumor=True, rumor_score=0.55)
+    sure = replace(NEGATIVE_TEXT, rumor=True, rumor_score=0.85)
+    assert "strict_rumor" not in {r.rule for r in grader.grade(facts(unsure)).reasons}
+    fired = {r.rule: r.evidence for r in grader.grade(facts(sure)).reasons}
+    assert fired["strict_rumor"]["rumor_score"] == 0.85
+    assert fired["strict_rumor"]["at_least"] == 0.7

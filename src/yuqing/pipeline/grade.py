@@ -89,6 +89,14 @@ def _sentiment_score(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
     return None
 
 
+def _rumor_score(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
+    floor = c.rumor_score_at_least
+    score = f.analysis.rumor_score
+    if floor is not None and score >= floor:
+        return {"rumor_score": round(score, 3), "at_least": floor}
+    return None
+
+
 def _flag(name: str) -> _Test:
     def test(c: Condition, f: GradeFacts, _: Grader) -> Evidence | None:
         value = bool(getattr(f.analysis, name))
@@ -176,6 +184,7 @@ def _media_reach(c: Condition, f: GradeFacts, g: Grader) -> Evidence | None:
 _TESTS: dict[str, _Test] = {
     "sentiment": _sentiment,
     "sentiment_score_at_most": _sentiment_score,
+    "rumor_score_at_least": _rumor_score,
     "rumor": _flag("rumor"),
     "offensive": _flag("offensive"),
     "harm": _harm,
@@ -320,6 +329,21 @@ class SubjectContext:
 
     names: Mapping[int, str] = field(default_factory=dict)
     units: Mapping[int, tuple[int | None, str | None]] = field(default_factory=dict)
+    # The unit tree (unit → parent unit, unit → region): a unit and the units above it are
+    # one institution in one place, not several across regions.
+    parents: Mapping[int, int | None] = field(default_factory=dict)
+    regions: Mapping[int, str] = field(default_factory=dict)
+    # Unit → the regions of it and every unit below it: places inside its territory.
+    territory: Mapping[int, frozenset[str]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        places: dict[int, set[str]] = {}
+        for unit in set(self.parents) | set(self.regions):
+            region = self.regions.get(unit)
+            if region:
+                for owner in (unit, *self._above(unit)):
+                    places.setdefault(owner, set()).add(region)
+        object.__setattr__(self, "territory", {u: frozenset(r) for u, r in places.items()})
 
     def facts(
         self,
@@ -340,16 +364,38 @@ class SubjectContext:
             special_period=special_period,
         )
 
+    def _above(self, unit_id: int) -> list[int]:
+        out: list[int] = []
+        current = self.parents.get(unit_id)
+        while current is not None and current not in out:
+            out.append(current)
+            current = self.parents.get(current)
+        return out
+
     def reach(
         self, subject_ids: Sequence[int], extra_regions: Iterable[str] = ()
     ) -> tuple[int, int]:
-        """How many institutions (units) and regions the matched subjects span."""
+        """How many institutions (units) and regions the matched subjects span.
+
+        A unit matched together with a unit above it (the head office and its branch) counts
+        once, as the lower one. An item's own region adds a region only when it lies outside
+        the matched units' places: their regions, those of the units above them and those of
+        the units below them (a post from 曲靖 about the provincial bank stays in the bank's
+        territory, since 曲靖 has a branch).
+        """
         if not subject_ids and not extra_regions:
             return 0, 0
-        institutions = {self.units.get(s, (None, None))[0] or -s for s in subject_ids}
-        regions = {r for s in subject_ids if (r := self.units.get(s, (None, None))[1])}
-        regions.update(r for r in extra_regions if r)
-        return len(institutions), len(regions)
+        matched = [self.units.get(s, (None, None)) for s in subject_ids]
+        units = {unit for unit, _region in matched if unit is not None}
+        above = {a for unit in units for a in self._above(unit)}
+        kept = units - above
+        institutions = len(kept) + sum(unit is None for unit, _region in matched)
+        regions = {r for unit, r in matched if r and (unit is None or unit in kept)}
+        covered = regions | {r for a in above if (r := self.regions.get(a))}
+        covered |= {r for unit, r in matched if r}
+        covered = covered.union(*(self.territory.get(unit, ()) for unit in units))
+        regions.update(r for r in extra_regions if r and r not in covered)
+        return institutions, len(regions)
 
 
 class Grade:

@@ -139,9 +139,12 @@ class Pipeline:
         self.grader = Grader(self.standard)
         with db.session() as session:
             regions = unit_store.unit_regions(session)
+            parents = unit_store.unit_parents(session)
         self.subject_context = SubjectContext(
             names={s.id: s.name for s in subjects},
             units={s.id: (s.unit_id, regions.get(s.unit_id or 0)) for s in subjects},
+            parents=parents,
+            regions=regions,
         )
         self.stages = [builders[name]() for name in stages]
 

@@ -36,11 +36,22 @@ class Signal(_Model):
 
     name: str = Field(min_length=1)
     terms: Keywords = Field(min_length=1)
+    exclude: Keywords = Field(
+        default=(),
+        description="Benign phrases (少跑路): a term found only inside one of them does not count.",
+    )
 
-    @field_validator("terms")
+    @field_validator("terms", "exclude")
     @classmethod
     def _terms(cls, value: Keywords) -> Keywords:
-        return _check_keywords(value)
+        return _check_keywords(value) if value else value
+
+    @model_validator(mode="after")
+    def _excludes_contain_terms(self) -> Signal:
+        for phrase in self.exclude:
+            if not any(term in phrase for term in self.terms):
+                raise ValueError(f"排除语境「{phrase}」不含本词表的任何词条，起不到排除作用")
+        return self
 
 
 class Condition(_Model):
@@ -49,6 +60,7 @@ class Condition(_Model):
     sentiment: tuple[SentimentLabel, ...] | None = None
     sentiment_score_at_most: float | None = Field(default=None, ge=-1, le=1)
     rumor: bool | None = None
+    rumor_score_at_least: float | None = Field(default=None, ge=0, le=1)
     offensive: bool | None = None
     harm: Literal["any"] | tuple[str, ...] | None = None
     harm_illegal: bool | None = None

@@ -20,6 +20,11 @@ def unit_regions(session: Session) -> dict[int, str]:
     return {unit_id: region for unit_id, region in rows if region}
 
 
+def unit_parents(session: Session) -> dict[int, int | None]:
+    """Unit id → its parent's id (None at the top)."""
+    return {row.id: row.parent_id for row in session.execute(select(Unit.id, Unit.parent_id))}
+
+
 def list_units(session: Session) -> list[Unit]:
     return list(session.scalars(select(Unit).order_by(Unit.id)))
 

@@ -41,3 +41,27 @@ def test_batch_search_finds_exactly_the_substrings_of_each_text(texts: list[str]
 def test_a_term_with_a_line_break_is_refused() -> None:
     with pytest.raises(ConfigError, match="换行"):
         BatchAutomaton(["挤\n兑"])
+
+
+def test_a_term_inside_a_benign_phrase_does_not_count() -> None:
+    index = TermIndex({"crisis": ["跑路", "挤兑"]}, {"crisis": ["少跑路"]})
+    assert index.find_many(
+        ["让群众少跑路", "老板跑路了", "少跑路，但有人挤兑", "少跑路，又跑路了"]
+    ) == [
+        {},
+        {"crisis": ("跑路",)},
+        {"crisis": ("挤兑",)},
+        {"crisis": ("跑路",)},
+    ]
+    # The phrase masks only its own list.
+    both = TermIndex({"crisis": ["跑路"], "other": ["跑路"]}, {"crisis": ["少跑路"]})
+    assert both.find("少跑路") == {"other": ("跑路",)}
+
+
+def test_an_exclusion_that_contains_no_term_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from yuqing.standard.grading import Signal
+
+    with pytest.raises(ValidationError, match="不含本词表的任何词条"):
+        Signal(name="危机词", terms=("挤兑",), exclude=("少跑路",))

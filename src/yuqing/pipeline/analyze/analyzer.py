@@ -71,8 +71,10 @@ class Analyzer:
         self.standard = standard
         self.models = models
         self.harms = harms
+        signals = standard.grading.signals
         self.signals = TermIndex(
-            {name: signal.terms for name, signal in standard.grading.signals.items()}
+            {name: signal.terms for name, signal in signals.items()},
+            {name: signal.exclude for name, signal in signals.items()},
         )
         self.categorizer = KeywordCategorizer(standard)
         self.category_model = category_model

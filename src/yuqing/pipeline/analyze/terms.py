@@ -65,9 +65,15 @@ class TermIndex:
 
     Terms are folded with `to_match_text` like the texts they are searched in; a term in
     several lists counts for each. Overlapping occurrences are found (银行 and 农商银行).
+    `exclude` gives a list benign phrases: an occurrence of its term that lies inside one
+    of them does not count for that list (跑路 in 少跑路).
     """
 
-    def __init__(self, lists: Mapping[str, Iterable[str]]) -> None:
+    def __init__(
+        self,
+        lists: Mapping[str, Iterable[str]],
+        exclude: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
         owners: dict[str, list[str]] = {}
         for name, terms in lists.items():
             for term in terms:
@@ -76,7 +82,14 @@ class TermIndex:
                     owners[folded].append(name)
         self._patterns = list(owners)
         self._owners = [tuple(owners[p]) for p in self._patterns]
-        self._automaton = BatchAutomaton(self._patterns)
+        masks: dict[str, list[str]] = {}
+        for name, phrases in (exclude or {}).items():
+            for phrase in phrases:
+                folded = to_match_text(phrase).strip()
+                if folded and name not in masks.setdefault(folded, []):
+                    masks[folded].append(name)
+        self._masks = [tuple(masks[p]) for p in masks]
+        self._automaton = BatchAutomaton([*self._patterns, *masks])
 
     def find(self, text: str) -> dict[str, tuple[str, ...]]:
         """List name → distinct terms found, in order of first occurrence."""
@@ -85,15 +98,23 @@ class TermIndex:
     def find_many(self, texts: Sequence[str]) -> list[dict[str, tuple[str, ...]]]:
         """`find` for each text, in one search."""
         results: list[dict[str, tuple[str, ...]]] = []
-        patterns, owners = self._patterns, self._owners
+        patterns, owners, masks = self._patterns, self._owners, self._masks
+        count = len(patterns)
         for found in self._automaton.find_each(texts):
             if not found:
                 results.append({})
                 continue
+            spans = [(index - count, start, end) for index, start, end in found if index >= count]
             named: dict[str, dict[str, None]] = {}
-            for index, _start, _end in found:
+            for index, start, end in found:
+                if index >= count:
+                    continue
                 term = patterns[index]
                 for name in owners[index]:
+                    if spans and any(
+                        name in masks[m] and s <= start and end <= e for m, s, e in spans
+                    ):
+                        continue
                     named.setdefault(name, {})[term] = None
             results.append({name: tuple(terms) for name, terms in named.items()})
         return results
