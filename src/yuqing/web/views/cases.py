@@ -65,16 +65,11 @@ def _refusal(exc: WorkflowError | InputError) -> tuple[str, int]:
 
 
 @contextmanager
-def _attempt(session: Session, case: Case | None = None) -> Iterator[None]:
-    """Run a change in a savepoint: if it is refused, nothing of it stays (not even the
-    fields the service set before it found the refusal)."""
-    try:
-        with session.begin_nested():
-            yield
-    except (WorkflowError, InputError):
-        if case is not None:
-            session.refresh(case)
-        raise
+def _attempt(session: Session) -> Iterator[None]:
+    """Run a change in a savepoint: if it is refused, nothing of it stays, not even the fields
+    the service set before it found the refusal (the savepoint's rollback expires them)."""
+    with session.begin_nested():
+        yield
 
 
 def _names(service: CaseService) -> dict[str, Any]:
@@ -200,7 +195,7 @@ def _case_page(
 ) -> HTMLResponse:
     now = datetime.now(UTC)
     detail = case_json(session, service, case, now, actor)
-    units = {unit_id: name for unit_id, name in session.execute(select(Unit.id, Unit.name))}
+    units: dict[int, str] = dict(session.execute(select(Unit.id, Unit.name)).all())
     for entry in detail["timeline"]:
         entry["notes"] = _notes(entry["detail"] or {}, service, units)
     standard = service.standard
@@ -299,7 +294,7 @@ def act(
 ) -> Response:
     case = visible_or_404(session, actor, case_id)
     try:
-        with _attempt(session, case):
+        with _attempt(session):
             if action == "attach":
                 raise InputError("attach", "添加附件请在「附件」栏选择文件上传")
             service.act(
@@ -332,7 +327,7 @@ def add_file(
     case = visible_or_404(session, actor, case_id)
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     try:
-        with _attempt(session, case):
+        with _attempt(session):
             service.add_file(
                 session, actor, case, upload_name(file.filename), data, datetime.now(UTC)
             )
