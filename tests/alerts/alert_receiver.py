@@ -190,15 +190,16 @@ class Receiver:
                     f"made to fail ({failure.status})",
                 )
         received = Received(route, request.path, headers, raw, data, problem is None, problem)
+        # Recorded before answering: a sender that got its answer finds its message here.
+        with self._arrived:
+            self.messages.append(received)
+            self._arrived.notify_all()
         body = json.dumps(answer).encode()
         request.send_response(status)
         request.send_header("Content-Type", "application/json")
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)
-        with self._arrived:
-            self.messages.append(received)
-            self._arrived.notify_all()
 
     def _check(
         self,

@@ -8,18 +8,11 @@ import ssl
 import subprocess
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP as SMTPServer
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from alert_receiver import Receiver
-
-SMTP_USER = "alerts@yuqing.test"
-SMTP_PASSWORD = "s3cret-口令"
+from alert_smtp import Certificate, Mailbox
 
 
 @pytest.fixture(scope="session")
@@ -36,12 +29,6 @@ def receiver(_receiver: Receiver) -> Iterator[Receiver]:
     _receiver.reset()
     yield _receiver
     _receiver.reset()
-
-
-@dataclass(frozen=True)
-class Certificate:
-    cert: Path
-    key: Path
 
 
 @pytest.fixture(scope="session")
@@ -72,31 +59,6 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
         capture_output=True,
     )
     return Certificate(cert, key)
-
-
-@dataclass
-class Mailbox:
-    """What the SMTP handler received: envelopes, and who signed in."""
-
-    port: int
-    envelopes: list[Envelope] = field(default_factory=list)
-    logins: list[str] = field(default_factory=list)
-
-    async def handle_DATA(self, server: SMTPServer, session: Any, envelope: Envelope) -> str:
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-    def authenticate(
-        self, server: SMTPServer, session: Any, envelope: Envelope, mechanism: str, data: Any
-    ) -> AuthResult:
-        ok = (
-            isinstance(data, LoginPassword)
-            and data.login.decode() == SMTP_USER
-            and data.password.decode() == SMTP_PASSWORD
-        )
-        if ok:
-            self.logins.append(data.login.decode())
-        return AuthResult(success=ok)
 
 
 def _free_port() -> int:

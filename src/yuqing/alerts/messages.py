@@ -71,10 +71,12 @@ def line(label: str, value: str | None) -> str:
 def neutralize_markdown(text: str) -> str:
     """Markdown syntax in `text` replaced by look-alike full-width characters.
 
-    Robots render markdown: a crawled "[点此](http://…)", "**", "<font>" or a leading "#"
-    would otherwise become links, emphasis, colours or headings in the office's group chat.
+    Robots render markdown: a crawled "[点此](http://…)", "**", "<font>", a leading "#" or a
+    bare address would otherwise become links, emphasis, colours or headings in the office's
+    group chat.
     """
-    out = text.translate(_MARKDOWN)
+    # "://" loses its colon so a crawled address is not auto-linked: only our links link.
+    out = text.translate(_MARKDOWN).replace("://", "：//")
     # A list marker at the start of a line stays text: "- " → "－ ", "1. " → "1． ".
     out = _BULLET.sub(lambda m: m.group(1) + ("－" if m.group(2) == "-" else "＋"), out)
     return _NUMBERED.sub(lambda m: m.group(1) + "．", out)

@@ -8,6 +8,7 @@ to trust, it never turns checking off. smtplib runs in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import base64
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -81,6 +82,21 @@ class EmailConfig(ChannelConfig):
         return self
 
 
+def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """smtplib's login, and AUTH PLAIN in UTF-8 (RFC 4616) for credentials smtplib would
+    refuse to encode (a Chinese password)."""
+    if (username + password).isascii():
+        smtp.login(username, password)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    token = base64.b64encode(b"\0" + username.encode() + b"\0" + password.encode()).decode()
+    code, response = smtp.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, response)
+
+
 class EmailChannel:
     kind: ClassVar[str] = "email"
     label: ClassVar[str] = "电子邮件"
@@ -129,7 +145,7 @@ class EmailChannel:
                 if config.use_starttls:
                     smtp.starttls(context=self._context())
                 if config.username and config.password is not None:
-                    smtp.login(config.username, config.password)
+                    _login(smtp, config.username, config.password)
                 smtp.send_message(message)
         except smtplib.SMTPAuthenticationError as exc:
             return SendResult(
