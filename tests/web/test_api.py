@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def client(monitor: TestClient) -> TestClient:
+    """These tests read as the head office's monitor, who sees every unit."""
+    return monitor
 
 
 def test_healthz(client: TestClient) -> None:

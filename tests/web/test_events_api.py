@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from yuqing.pipeline.events import refresh_events
 from yuqing.store.db import Database
 from yuqing.store.tables import Event, Item, Subject, Unit
+
+
+@pytest.fixture
+def client(monitor: TestClient) -> TestClient:
+    """These tests read as the head office's monitor, who sees every unit."""
+    return monitor
 
 
 def _all(client: TestClient, **params: object) -> list[dict[str, object]]:

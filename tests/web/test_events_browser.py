@@ -3,11 +3,13 @@ the propagation graph on a canvas, and hostile crawled text never runs as script
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from live import Chromium
+from playwright.sync_api import Page
 from sqlalchemy import select, update
 
 from yuqing.store.db import Database
@@ -35,12 +37,17 @@ def hostile_event(demo_app: FastAPI, sqlite_db: Database) -> int:
 
 
 def test_event_page_draws_the_graph_and_runs_no_injected_script(
-    live_url: str, hostile_event: int, chromium: Chromium, tmp_path: Path
+    live_url: str,
+    hostile_event: int,
+    chromium: Chromium,
+    tmp_path: Path,
+    page_sign_in: Callable[[Page, str, str, str], None],
 ) -> None:
     assert vendor_available("echarts.min.js"), "run `make assets` to install ECharts from npm"
     errors: list[str] = []
     page = chromium.new_page(viewport={"width": 1200, "height": 900})
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page_sign_in(page, live_url, "viewer", "yuqing-demo-2026")
     page.goto(live_url + "/events?q=alert")  # the hostile event, on whatever page
     assert "舆情事件" in page.inner_text("h1")
     page.click(f'tr.event[data-id="{hostile_event}"] a')

@@ -6,11 +6,19 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from yuqing.store.db import Database
 from yuqing.store.tables import Event, Item
+
+
+@pytest.fixture
+def client(monitor: TestClient) -> TestClient:
+    """These tests read as the head office's monitor, who sees every unit."""
+    return monitor
+
 
 HOSTILE = '</script><script>alert("t")</script><img src=x onerror=alert(1)>'
 

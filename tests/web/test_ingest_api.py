@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import orjson
@@ -33,7 +33,13 @@ OTHER = {"id": 7, "标题": "滨江路段施工", "正文": "滨江路今晚起�
 
 
 @pytest.fixture
-def push_app(sqlite_settings: Settings, sqlite_db: Database) -> Iterator[tuple[TestClient, str]]:
+def push_app(
+    sqlite_settings: Settings,
+    sqlite_db: Database,
+    web_user: Callable[[TestClient, str], TestClient],
+) -> Iterator[tuple[TestClient, str]]:
+    """An app with a push source, and a client signed in as a viewer (to read items back);
+    pushes carry the push source's token, not the viewer's session."""
     with sqlite_db.session() as session:
         _row, token = add_source(
             session,
@@ -43,7 +49,7 @@ def push_app(sqlite_settings: Settings, sqlite_db: Database) -> Iterator[tuple[T
         )
     assert token
     with TestClient(create_app(sqlite_settings, sqlite_db)) as client:
-        yield client, token
+        yield web_user(client, "viewer"), token
 
 
 def _push(client: TestClient, token: str, body: object) -> dict[str, object]:

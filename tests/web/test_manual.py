@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -52,9 +52,14 @@ SIGHTING = {
 
 
 @pytest.fixture
-def client(sqlite_settings: Settings, sqlite_db: Database) -> Iterator[TestClient]:
+def client(
+    sqlite_settings: Settings,
+    sqlite_db: Database,
+    web_user: Callable[[TestClient, str], TestClient],
+) -> Iterator[TestClient]:
+    """A monitor (who may enter sightings) signed in to a database without the demo."""
     with TestClient(create_app(sqlite_settings, sqlite_db)) as test_client:
-        yield test_client
+        yield web_user(test_client, "monitor")
 
 
 def test_api_entry_is_analysed_and_keeps_its_screenshots(

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def client(monitor: TestClient) -> TestClient:
+    """These tests read as the head office's monitor, who sees every unit."""
+    return monitor
 
 
 def test_page_lists_demo_items_in_chinese(client: TestClient) -> None:

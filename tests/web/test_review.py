@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from yuqing.cli import app
 from yuqing.settings import Settings
+from yuqing.store import audit
+from yuqing.store.db import Database
+
+
+@pytest.fixture
+def client(monitor: TestClient) -> TestClient:
+    """These tests read as the head office's monitor, who sees every unit."""
+    return monitor
 
 
 def _first_id(client: TestClient) -> int:
     return int(client.get("/api/items", params={"per_page": 1}).json()["items"][0]["id"])
 
 
-def test_api_review_keeps_machine_values_and_records_history(client: TestClient) -> None:
+def test_api_review_keeps_machine_values_and_records_history(
+    client: TestClient, sqlite_db: Database
+) -> None:
     item_id = _first_id(client)
     before = client.get(f"/api/items/{item_id}").json()
     response = client.post(
@@ -28,12 +39,21 @@ def test_api_review_keeps_machine_values_and_records_history(client: TestClient)
     assert after["category"] == "306"
     assert after["machine"] == before["machine"]
     assert after["review"]["note"] == "已核实为挤兑传言"
-    assert after["review"]["by"] == "张监测"
+    assert after["review"]["by"] == "李若溪（monitor）"  # the signed-in reviewer; `by` is ignored
     override = after["grade_history"][-1]
     assert override["by"] == "human" and override["cause"] == "override"
     assert override["previous"] == before["grade"] and override["grade"] == "harmful"
     listed = client.get("/api/items", params={"grade": "harmful", "category": "300"}).json()
     assert item_id in [i["id"] for i in listed["items"]]
+    with sqlite_db.session() as session:
+        [entry] = audit.recent(session, target_type="item", target_id=item_id)
+        assert (entry.actor, entry.action) == ("李若溪（monitor）", "item.override")
+        assert entry.detail == {
+            "previous": {"grade": before["grade"], "category": before["category"]},
+            "new": {"grade": "harmful", "category": "306"},
+            "note": "已核实为挤兑传言",
+        }
+        assert audit.verify(session).ok
 
 
 def test_api_review_rejects_bad_input_with_the_error_shape(client: TestClient) -> None:
@@ -49,10 +69,8 @@ def test_api_review_rejects_bad_input_with_the_error_shape(client: TestClient) -
         assert response.status_code == 400, body
         error = response.json()["error"]
         assert error["type"] == "input" and field in error["message"]
-    missing = client.post(
-        "/api/items/999999/review", json={"grade": "general", "note": "x", "by": "a"}
-    )
-    assert missing.status_code == 400
+    missing = client.post("/api/items/999999/review", json={"grade": "general", "note": "x"})
+    assert missing.status_code == 404
     assert client.get(f"/api/items/{item_id}").json()["review"] is None
 
 
@@ -61,7 +79,7 @@ def test_page_form_saves_and_escapes_the_note(client: TestClient) -> None:
     hostile = "<script>alert(1)</script>误报"
     response = client.post(
         f"/items/{item_id}/review",
-        data={"grade": "general", "category": "", "note": hostile, "by": "<b>王</b>"},
+        data={"grade": "general", "category": "", "note": hostile},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -69,7 +87,8 @@ def test_page_form_saves_and_escapes_the_note(client: TestClient) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;误报" in page
     assert "<script>alert(1)" not in page
     assert "人工改判" in page
-    bad = client.post(f"/items/{item_id}/review", data={"grade": "general", "note": "", "by": "x"})
+    assert "李若溪（monitor）" in page
+    bad = client.post(f"/items/{item_id}/review", data={"grade": "general", "note": ""})
     assert bad.status_code == 400
     assert "须填写理由" in bad.text
 

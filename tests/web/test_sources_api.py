@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -30,9 +30,14 @@ def collect_settings(sqlite_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def api(collect_settings: Settings, sqlite_db: Database) -> Iterator[TestClient]:
+def api(
+    collect_settings: Settings,
+    sqlite_db: Database,
+    web_user: Callable[[TestClient, str], TestClient],
+) -> Iterator[TestClient]:
+    """An admin (who may add, remove and run sources) signed in."""
     with TestClient(create_app(collect_settings, sqlite_db)) as client:
-        yield client
+        yield web_user(client, "admin")
 
 
 def _news(site: FixtureServer, **fields: Any) -> dict[str, Any]:

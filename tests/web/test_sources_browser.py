@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from live import Chromium, served
+from playwright.sync_api import Page
 
 from fixture_server import FixtureServer, fetching_locally
 from yuqing.collect.manage import SourceInput, add_source
@@ -42,7 +42,13 @@ def _add(db: Database, **fields: Any) -> int:
 
 
 def test_sources_list_and_run_now(
-    sources_url: str, sqlite_db: Database, site: FixtureServer, chromium: Chromium, tmp_path: Path
+    sources_url: str,
+    sqlite_db: Database,
+    site: FixtureServer,
+    chromium: Chromium,
+    tmp_path: Path,
+    role_user: Callable[[str], tuple[str, str]],
+    page_sign_in: Callable[[Page, str, str, str], None],
 ) -> None:
     news = _add(
         sqlite_db,
@@ -58,9 +64,12 @@ def test_sources_list_and_run_now(
         region="<img src=x onerror=alert(2)>",
         config={"url": site.url("nope/feed.xml")},
     )
-    for _ in range(2):
-        assert not httpx.post(f"{sources_url}/api/sources/{hostile}/run", timeout=30).json()["ok"]
     page = chromium.new_page()
+    page_sign_in(page, sources_url, *role_user("admin"))
+    csrf = page.evaluate("() => JSON.parse(document.body.getAttribute('hx-headers'))")
+    for _ in range(2):
+        failed = page.request.post(f"{sources_url}/api/sources/{hostile}/run", headers=csrf)
+        assert not failed.json()["ok"]
     page.goto(sources_url + "/")
     page.click("header nav a[href='/sources']")
     page.wait_for_url("**/sources")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,9 +33,14 @@ def collect_settings(sqlite_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def web(collect_settings: Settings, sqlite_db: Database) -> Iterator[TestClient]:
+def web(
+    collect_settings: Settings,
+    sqlite_db: Database,
+    web_user: Callable[[TestClient, str], TestClient],
+) -> Iterator[TestClient]:
+    """An admin (who may run sources) signed in."""
     with TestClient(create_app(collect_settings, sqlite_db)) as client:
-        yield client
+        yield web_user(client, "admin")
 
 
 def _add(db: Database, **fields: Any) -> int:

@@ -2,7 +2,9 @@
 
 A source is checked whole before it is stored: the kind and its configuration (by the kind's
 own model), platform and media tier (by the standard), the owner unit, the schedule. A push
-source gets a bearer token, shown once; only its SHA-256 is kept.
+source gets a bearer token, shown once; only its SHA-256 is kept. Adding and removing are
+audited (`source.add`, `source.remove`) with who did it; the audit detail names the config
+keys but never their values (they may hold API keys), nor the push token.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yuqing.accounts.actor import SYSTEM, Actor
 from yuqing.collect.schedule import check_cron
 from yuqing.domain import RawItem
 from yuqing.errors import ConfigError, InputError
@@ -22,6 +25,7 @@ from yuqing.pipeline.base import ItemError
 from yuqing.sources.base import Collected
 from yuqing.sources.registry import SOURCE_KINDS, check_config, kind_label
 from yuqing.standard import Standard
+from yuqing.store import audit
 from yuqing.store import sources as source_store
 from yuqing.store.tables import Source as SourceRow
 from yuqing.store.tables import Unit
@@ -48,7 +52,12 @@ class SourceInput:
 
 
 def add_source(
-    session: Session, standard: Standard, source: SourceInput, now: datetime
+    session: Session,
+    standard: Standard,
+    source: SourceInput,
+    now: datetime,
+    *,
+    by: Actor = SYSTEM,
 ) -> tuple[SourceRow, str | None]:
     """Check and store a source; (row, the push token or None). Errors name the field."""
     name = source.name.strip()
@@ -101,7 +110,50 @@ def add_source(
         ),
         now,
     )
+    audit.record(
+        session,
+        actor=by.label,
+        action="source.add",
+        target_type="source",
+        target_id=row.id,
+        detail=_audited(row),
+        at=now,
+    )
     return row, token
+
+
+def remove_source(session: Session, row: SourceRow, now: datetime, *, by: Actor = SYSTEM) -> None:
+    """Remove a source and its runs (the items it brought stay), and audit who did it."""
+    detail = _audited(row)
+    source_id = row.id
+    source_store.remove_source(session, row)
+    audit.record(
+        session,
+        actor=by.label,
+        action="source.remove",
+        target_type="source",
+        target_id=source_id,
+        detail=detail,
+        at=now,
+    )
+
+
+def _audited(row: SourceRow) -> dict[str, Any]:
+    """What the audit log keeps of a source: its settings, config key names only."""
+    return {
+        "name": row.name,
+        "kind": row.kind,
+        "platform": row.platform,
+        "media_tier": row.media_tier,
+        "region": row.region,
+        "unit_id": row.unit_id,
+        "config_keys": sorted(row.config or {}),
+        "interval_minutes": row.interval_minutes,
+        "cron": row.cron,
+        "robots": row.robots,
+        "max_items": row.max_items,
+        "enabled": row.enabled,
+    }
 
 
 def describe(

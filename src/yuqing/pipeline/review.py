@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from yuqing.accounts.actor import Actor
 from yuqing.standard import Standard
 from yuqing.store import grades as grade_store
 from yuqing.store.events import refresh_events
@@ -18,17 +19,20 @@ def review_and_refresh(
     item_id: int,
     *,
     note: str,
-    actor: str,
+    actor: Actor | str,
     grade: str | None = None,
     category: str | None = None,
     now: datetime | None = None,
 ) -> Item:
-    """Store the human grade/category with its reason and history row; refresh its event."""
+    """Store the human grade/category with its reason and history row; refresh its event.
+
+    `actor` is the signed-in reviewer, or a name given on the command line.
+    """
     row = grade_store.review(
         session,
         standard,
         item_id,
-        actor=actor,
+        actor=actor.label[:100] if isinstance(actor, Actor) else actor,
         note=note,
         now=now or datetime.now(UTC),
         grade=grade,

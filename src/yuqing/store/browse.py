@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from yuqing.domain import GradeCode, MediaTier, Platform
 from yuqing.errors import InputError
 from yuqing.store import search
-from yuqing.store.tables import Item, ItemSubject, MetricSnapshot, Story
+from yuqing.store.tables import Item, ItemSubject, MetricSnapshot, Source, Story, Subject, Unit
 
 
 @dataclass(slots=True, frozen=True)
@@ -28,6 +28,8 @@ class ItemFilter:
     story_id: int | None = None
     grade: str | None = None
     category: str | None = None
+    units: frozenset[int] | None = None
+    """The units whose items the reader may see (see `visible_items`); None: every item."""
 
 
 @dataclass(slots=True)
@@ -39,8 +41,42 @@ class ItemPage:
     query: search.SearchQuery | None
 
 
+def covers_all_units(session: Session, units: frozenset[int] | None) -> bool:
+    """Whether `units` holds every unit there is (a root unit's reader needs no filter)."""
+    if units is None:
+        return True
+    return set(session.scalars(select(Unit.id))) <= units
+
+
+def visible_items(units: frozenset[int]) -> ColumnElement[bool]:
+    """Items a reader of `units` may see: an item belongs to the units of the subjects it
+    matched and the unit of its source; it is seen when one of those is in `units`, or when
+    it belongs to no unit at all.
+
+    Subjects and sources are few, so each test is an index lookup on the item's own row
+    (`items.source_id`, the `item_subjects` primary key), never a join over all items.
+    """
+    ids = sorted(units)
+    seen_subjects = select(Subject.id).where(Subject.unit_id.in_(ids))
+    owned_subjects = select(Subject.id).where(Subject.unit_id.is_not(None))
+    seen_sources = select(Source.id).where(Source.unit_id.in_(ids))
+    owned_sources = select(Source.id).where(Source.unit_id.is_not(None))
+
+    def matched(subjects: Select[int]) -> ColumnElement[bool]:
+        return exists().where(ItemSubject.item_id == Item.id, ItemSubject.subject_id.in_(subjects))
+
+    unowned = and_(
+        or_(Item.source_id.is_(None), Item.source_id.not_in(owned_sources)),
+        ~matched(owned_subjects),
+    )
+    return or_(Item.source_id.in_(seen_sources), matched(seen_subjects), unowned)
+
+
 def _filtered(session: Session, f: ItemFilter, query: search.SearchQuery | None) -> Select[Item]:
     stmt = select(Item)
+    if not covers_all_units(session, f.units):
+        assert f.units is not None
+        stmt = stmt.where(visible_items(f.units))
     if query is not None:
         stmt = stmt.where(search.matching_item_ids(session, query))
     if f.subject_id is not None:
@@ -77,8 +113,14 @@ def list_items(session: Session, f: ItemFilter, *, page: int = 1, per_page: int 
     return ItemPage(list(rows), total, page, per_page, query)
 
 
-def get_item(session: Session, item_id: int) -> Item | None:
-    return session.get(Item, item_id)
+def get_item(session: Session, item_id: int, units: frozenset[int] | None = None) -> Item | None:
+    """The item, or None when there is none or a reader of `units` may not see it."""
+    item = session.get(Item, item_id)
+    if item is None or covers_all_units(session, units):
+        return item
+    assert units is not None
+    seen = session.scalar(select(Item.id).where(Item.id == item_id, visible_items(units)))
+    return item if seen is not None else None
 
 
 def snapshots(session: Session, item_id: int) -> list[MetricSnapshot]:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from yuqing.errors import InputError
@@ -168,11 +168,17 @@ def _volume(
 
 
 def event_detail(
-    session: Session, event_id: int, *, tz: ZoneInfo, limit: int = 500
+    session: Session,
+    event_id: int,
+    *,
+    tz: ZoneInfo,
+    limit: int = 500,
+    units: frozenset[int] | None = None,
 ) -> dict[str, Any] | None:
     """Everything the event page and `GET /api/events/{id}` show; None if there is no such
-    event. The timeline and graph hold the first `limit` items; counts cover all."""
-    event = session.get(Event, event_id)
+    event or a reader of `units` may not see it. The timeline and graph hold the first
+    `limit` items; counts cover all."""
+    event = get_event(session, event_id, units)
     if event is None:
         return None
     rows = session.scalars(select(Item).where(Item.event_id == event_id)).all()
@@ -213,6 +219,8 @@ class EventFilter:
     until: datetime | None = None
     q: str | None = None
     min_items: int = 1
+    units: frozenset[int] | None = None
+    """The units whose events the reader may see (and events of no unit); None: all."""
 
 
 @dataclass(slots=True)
@@ -243,9 +251,11 @@ def event_filter(
     q: str | None,
     min_items: int,
     tz: ZoneInfo,
+    units: frozenset[int] | None = None,
 ) -> EventFilter:
     """Validate raw parameters; InputError names the parameter that is wrong."""
     return EventFilter(
+        units=units,
         subject_id=subject,
         unit_id=unit,
         grades=grades_at_least(grade) if grade else None,
@@ -258,6 +268,8 @@ def event_filter(
 
 def _filtered(session: Session, f: EventFilter) -> Select[Event]:
     stmt = select(Event)
+    if f.units is not None:
+        stmt = stmt.where(visible_events(f.units))
     if f.subject_id is not None:
         stmt = stmt.where(Event.subject_id == f.subject_id)
     if f.unit_id is not None:
@@ -289,5 +301,14 @@ def list_events(
     return EventPage(list(rows), total, page, per_page)
 
 
-def get_event(session: Session, event_id: int) -> Event | None:
-    return session.get(Event, event_id)
+def visible_events(units: frozenset[int]) -> ColumnElement[bool]:
+    """Events of one of `units`, or of no unit."""
+    return or_(Event.unit_id.is_(None), Event.unit_id.in_(sorted(units)))
+
+
+def get_event(session: Session, event_id: int, units: frozenset[int] | None = None) -> Event | None:
+    """The event, or None when there is none or a reader of `units` may not see it."""
+    event = session.get(Event, event_id)
+    if event is None or units is None or event.unit_id is None or event.unit_id in units:
+        return event
+    return None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from yuqing.domain import Analysis, Grading, Harm, Item
 from yuqing.errors import InputError
 from yuqing.standard import Standard
+from yuqing.store import audit
 from yuqing.store.items import update_by_id
 from yuqing.store.tables import GradeChange, Story
 from yuqing.store.tables import Item as ItemRow
@@ -222,7 +223,11 @@ def review(
     grade: str | None = None,
     category: str | None = None,
 ) -> ItemRow:
-    """A monitor's grade and/or category for an item, with the reason; machine values stay."""
+    """A monitor's grade and/or category for an item, with the reason; machine values stay.
+
+    `actor` names the reviewer (the signed-in user's label); the change goes into the
+    item's grade history and the audit log (`item.override`).
+    """
     if not note.strip():
         raise InputError("note", "人工改判须填写理由")
     if len(note) > 2000:
@@ -241,6 +246,7 @@ def review(
     if row is None:
         raise InputError("review", f"信息 {item_id} 不存在")
     previous = row.human_grade or row.grade
+    previous_category = row.human_category or row.category
     if grade is not None:
         row.human_grade = grade
     if category is not None:
@@ -263,6 +269,22 @@ def review(
             note=note.strip(),
             escalated=False,
         )
+    )
+    audit.record(
+        session,
+        actor=actor.strip(),
+        action="item.override",
+        target_type="item",
+        target_id=item_id,
+        detail={
+            "previous": {"grade": previous, "category": previous_category},
+            "new": {
+                "grade": row.human_grade or row.grade,
+                "category": row.human_category or row.category,
+            },
+            "note": note.strip(),
+        },
+        at=now,
     )
     return row
 

@@ -1,4 +1,5 @@
-"""GET /api/events and /api/events/{id}."""
+"""GET /api/events and /api/events/{id} ("events.read"): events of the reader's unit
+subtree and events of no unit."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query
 
+from yuqing.accounts.actor import Actor
 from yuqing.store import event_browse
 from yuqing.store.event_browse import event_detail, event_summary
+from yuqing.web.auth import Require
 from yuqing.web.deps import SessionDep, SettingsDep
+
+Reader = Annotated[Actor, Require("events.read")]
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
 
 @router.get("")
 def list_events(
+    actor: Reader,
     session: SessionDep,
     settings: SettingsDep,
     subject: Annotated[int | None, Query(description="主题 ID")] = None,
@@ -38,6 +44,7 @@ def list_events(
         q=q,
         min_items=min_items,
         tz=ZoneInfo(settings.timezone),
+        units=actor.unit_ids,
     )
     result = event_browse.list_events(session, flt, page=page, per_page=per_page)
     return {
@@ -51,13 +58,16 @@ def list_events(
 @router.get("/{event_id}")
 def get_event(
     event_id: int,
+    actor: Reader,
     session: SessionDep,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=5000, description="时间线最多列出的条数")] = 500,
 ) -> dict[str, Any]:
     """One event: summary, origin, timeline, propagation (sites, platforms, repost edges),
     volume curve and spread totals."""
-    detail = event_detail(session, event_id, tz=ZoneInfo(settings.timezone), limit=limit)
+    detail = event_detail(
+        session, event_id, tz=ZoneInfo(settings.timezone), limit=limit, units=actor.unit_ids
+    )
     if detail is None:
         raise HTTPException(status_code=404, detail=f"事件 {event_id} 不存在")
     return detail

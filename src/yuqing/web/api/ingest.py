@@ -1,5 +1,6 @@
-"""POST /api/ingest: external crawlers push items with their push source's bearer token;
-POST /api/items/manual: a monitor enters an offline sighting with screenshots.
+"""POST /api/ingest: external crawlers push items with their push source's bearer token
+(no user: the token is the push source's, not an API token);
+POST /api/items/manual: a monitor enters an offline sighting with screenshots ("items.manual").
 
 A push body is read at most `MAX_PUSH_BYTES` far (the declared length is checked first),
 parsed as JSON, and answered per object by `yuqing.collect.intake.ingest_records`.
@@ -7,13 +8,15 @@ parsed as JSON, and answered per object by `yuqing.collect.intake.ingest_records
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
+from yuqing.accounts.actor import Actor
 from yuqing.collect.intake import (
     MAX_PUSH_ITEMS,
     MAX_SCREENSHOTS,
@@ -24,8 +27,11 @@ from yuqing.collect.intake import (
 )
 from yuqing.errors import InputError
 from yuqing.store.attachments import MAX_IMAGE_BYTES
-from yuqing.store.sources import source_by_token
-from yuqing.web.deps import CollectorDep, StandardDep
+from yuqing.store.sources import find_source, source_by_token
+from yuqing.web.auth import Require
+from yuqing.web.deps import CollectorDep, SessionDep, StandardDep
+
+Enterer = Annotated[Actor, Require("items.manual")]
 
 router = APIRouter(prefix="/api", tags=["ingest"])
 
@@ -142,6 +148,9 @@ async def push(request: Request, collector: CollectorDep) -> dict[str, Any] | JS
             f"一次最多推送 {MAX_PUSH_ITEMS} 条，本次 {len(objects)} 条：请分批推送",
         )
     report = await ingest_records(collector, source_id, objects, trigger="push")
+    # New items and new sightings (fresh metrics can escalate a grade): alert now, not at
+    # the next poll.
+    request.app.state.alerts.wake()
     return report.as_dict()
 
 
@@ -236,18 +245,40 @@ async def read_sighting(request: Request, max_text_chars: int) -> Sighting:
     )
 
 
+def as_entered_by(session: Session, sighting: Sighting, actor: Actor) -> Sighting:
+    """The sighting as `actor` may enter it: a named source must be one the actor sees
+    (another unit's source is answered as unknown), and the finder defaults to the actor."""
+    if sighting.source and sighting.source.strip():
+        row = find_source(session, sighting.source.strip())
+        if not actor.sees_unit(row.unit_id):
+            raise InputError("source", f"没有名为或编号为 {sighting.source[:100]!r} 的源")
+    if not (sighting.by or "").strip():
+        sighting.by = actor.label[:100]
+    return sighting
+
+
 @router.post("/items/manual", openapi_extra=_MANUAL_SCHEMA, tags=["items"], response_model=None)
 async def manual_entry(
-    request: Request, collector: CollectorDep, standard: StandardDep
+    request: Request,
+    actor: Enterer,
+    session: SessionDep,
+    collector: CollectorDep,
+    standard: StandardDep,
 ) -> dict[str, Any] | JSONResponse:
     """Enter an offline sighting (print, broadcast, QQ/WeChat group) with screenshots.
 
     The item is analysed and graded like any other; answers its id, whether it was new or
-    seen before (`imported` / `duplicate`), and the screenshots kept.
+    seen before (`imported` / `duplicate`), and the screenshots kept. The finder (`by`)
+    defaults to the signed-in user.
     """
+    # Signing in may have written (token or session last used): end that transaction now, or
+    # SQLite's write lock would be held while the collector's own sessions write.
+    session.commit()
     try:
         sighting = await read_sighting(request, collector.settings.max_content_chars)
     except FormTooLarge as exc:
         return _error(413, "input", exc.reason)
+    with collector.db.session() as session:
+        sighting = as_entered_by(session, sighting, actor)
     result = await add_sighting(collector, standard, sighting)
     return result.as_dict()

@@ -1,5 +1,6 @@
 """The Chinese event pages: the events list with filters, and one event with its timeline,
-volume chart and propagation graph (ECharts when installed; the tables always)."""
+volume chart and propagation graph (ECharts when installed; the tables always).
+Both need "events.read" and show the events of the reader's unit subtree (and of no unit)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from yuqing.accounts.actor import Actor
 from yuqing.errors import ConfigError, InputError
 from yuqing.settings import Settings
 from yuqing.standard import Standard, load_standard
 from yuqing.store import event_browse
 from yuqing.store.subjects import list_subjects
+from yuqing.web.auth import Require
 from yuqing.web.deps import SessionDep, SettingsDep
 from yuqing.web.messages import t
 from yuqing.web.templating import local_time, templates
@@ -25,6 +28,7 @@ from yuqing.web.templating import local_time, templates
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
 GRAPH_NODES = 300
+Reader = Annotated[Actor, Require("events.read")]
 
 
 def _names(settings: Settings) -> dict[str, Any]:
@@ -57,6 +61,7 @@ def _names(settings: Settings) -> dict[str, Any]:
 @router.get("/events", response_class=HTMLResponse)
 def events_page(
     request: Request,
+    actor: Reader,
     session: SessionDep,
     settings: SettingsDep,
     q: Annotated[str, Query(max_length=200)] = "",
@@ -87,6 +92,7 @@ def events_page(
             q=q,
             min_items=int(min_items) if min_items.isdigit() and int(min_items) > 0 else 1,
             tz=ZoneInfo(settings.timezone),
+            units=actor.unit_ids,
         )
         if subject and not subject.isdigit():
             raise InputError("subject", f"主题参数无效：{subject[:40]!r}")
@@ -163,10 +169,10 @@ def chart_data(
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 def event_page(
-    request: Request, event_id: int, session: SessionDep, settings: SettingsDep
+    request: Request, event_id: int, actor: Reader, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
     names = _names(settings)
-    detail = event_browse.event_detail(session, event_id, tz=names["tz"])
+    detail = event_browse.event_detail(session, event_id, tz=names["tz"], units=actor.unit_ids)
     if detail is None:
         return templates.TemplateResponse(
             request, "error.html", {"message_key": "error.event_not_found", "id": event_id}, 404

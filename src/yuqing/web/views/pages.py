@@ -1,8 +1,10 @@
-"""The Chinese pages: the items list with search and filters, and one item."""
+"""The Chinese pages: the items list with search and filters, and one item ("items.read");
+the review form on it ("items.review"). Readers see their unit subtree's items only."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -10,22 +12,26 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from yuqing.accounts.actor import Actor
 from yuqing.errors import InputError
 from yuqing.pipeline.review import review_and_refresh
 from yuqing.store import browse
 from yuqing.store import grades as grade_store
 from yuqing.store.browse import item_filter
 from yuqing.store.subjects import list_subjects
+from yuqing.web.auth import Require
 from yuqing.web.deps import SessionDep, SettingsDep, StandardDep
 from yuqing.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
+Reader = Annotated[Actor, Require("items.read")]
 
 
 @router.get("/", response_class=HTMLResponse)
 def items_page(
     request: Request,
+    actor: Reader,
     session: SessionDep,
     settings: SettingsDep,
     standard: StandardDep,
@@ -69,6 +75,7 @@ def items_page(
                 grade=grade,
                 category=category,
             )
+            flt = replace(flt, units=actor.unit_ids)
             result = browse.list_items(session, flt, page=page, per_page=PER_PAGE)
         except InputError as exc:
             error = exc.reason
@@ -104,19 +111,37 @@ def items_page(
 def item_page(
     request: Request,
     item_id: int,
+    actor: Reader,
     session: SessionDep,
     settings: SettingsDep,
     standard: StandardDep,
-    review_error: str | None = None,
 ) -> HTMLResponse:
-    item = browse.get_item(session, item_id)
+    return _item_page(request, item_id, actor, session, settings, standard, None)
+
+
+def _not_found(request: Request, item_id: int) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "error.html", {"message_key": "error.not_found", "id": item_id}, 404
+    )
+
+
+def _item_page(
+    request: Request,
+    item_id: int,
+    actor: Actor,
+    session: SessionDep,
+    settings: SettingsDep,
+    standard: StandardDep,
+    review_error: str | None,
+) -> HTMLResponse:
+    item = browse.get_item(session, item_id, actor.unit_ids)
     if item is None:
-        return templates.TemplateResponse(
-            request, "error.html", {"message_key": "error.not_found", "id": item_id}, 404
-        )
+        return _not_found(request, item_id)
     story = browse.story(session, item.story_id) if item.story_id else None
     members = (
-        browse.list_items(session, browse.ItemFilter(story_id=item.story_id), per_page=50).items
+        browse.list_items(
+            session, browse.ItemFilter(story_id=item.story_id, units=actor.unit_ids), per_page=50
+        ).items
         if item.story_id
         else []
     )
@@ -148,25 +173,28 @@ def item_page(
 def review_form(
     request: Request,
     item_id: int,
+    actor: Annotated[Actor, Require("items.review")],
     session: SessionDep,
     settings: SettingsDep,
     standard: StandardDep,
     note: Annotated[str, Form(max_length=2000)] = "",
-    by: Annotated[str, Form(max_length=100)] = "",
     grade: Annotated[str, Form()] = "",
     category: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
-    """The review form on the item page: save, then show the item again (PRG)."""
+    """The review form on the item page: save as the signed-in reviewer, then show the item
+    again (PRG)."""
+    if browse.get_item(session, item_id, actor.unit_ids) is None:
+        return _not_found(request, item_id)
     try:
         review_and_refresh(
             session,
             standard,
             item_id,
             note=note,
-            actor=by,
+            actor=actor,
             grade=grade or None,
             category=category or None,
         )
     except InputError as exc:  # raised before anything is changed
-        return item_page(request, item_id, session, settings, standard, review_error=exc.reason)
+        return _item_page(request, item_id, actor, session, settings, standard, exc.reason)
     return RedirectResponse(f"/items/{item_id}#grading", status_code=303)

@@ -1,26 +1,31 @@
-"""The Chinese sources pages: every source with its health, and one source with its runs."""
+"""The Chinese sources pages: every source with its health, and one source with its runs
+("sources.read"); 「立即抓取」 ("sources.run"). Sources outside the reader's unit subtree
+answer 404."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from yuqing.accounts.actor import Actor
 from yuqing.collect.manage import describe
 from yuqing.settings import Settings
 from yuqing.sources.registry import SOURCE_KINDS
 from yuqing.store import sources as source_store
 from yuqing.store.tables import Source as SourceRow
+from yuqing.web.auth import Require
 from yuqing.web.deps import CollectorDep, SessionDep, SettingsDep, StandardDep
 from yuqing.web.messages import t
 from yuqing.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 RUNS_SHOWN = 20
+Reader = Annotated[Actor, Require("sources.read")]
 SECRET_KEYS = ("headers",)
 """Config keys whose values (API keys, cookies) the page never shows."""
 
@@ -60,9 +65,17 @@ def _helpers(settings: Settings) -> dict[str, Any]:
 
 @router.get("/sources", response_class=HTMLResponse)
 def sources_page(
-    request: Request, session: SessionDep, settings: SettingsDep, standard: StandardDep
+    request: Request,
+    actor: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    standard: StandardDep,
 ) -> HTMLResponse:
-    sources = [describe(session, standard, row) for row in source_store.list_sources(session)]
+    sources = [
+        describe(session, standard, row)
+        for row in source_store.list_sources(session)
+        if actor.sees_unit(row.unit_id)
+    ]
     return templates.TemplateResponse(
         request, "sources.html", {"sources": sources, **_helpers(settings)}
     )
@@ -72,16 +85,15 @@ def sources_page(
 def source_page(
     request: Request,
     source_id: int,
+    actor: Reader,
     session: SessionDep,
     settings: SettingsDep,
     standard: StandardDep,
     ran: int = 0,
 ) -> HTMLResponse:
     row = session.get(SourceRow, source_id)
-    if row is None:
-        return templates.TemplateResponse(
-            request, "error.html", {"message_key": "error.source_not_found", "id": source_id}, 404
-        )
+    if row is None or not actor.sees_unit(row.unit_id):
+        return _not_found(request, source_id)
     source = describe(session, standard, row, runs=RUNS_SHOWN)
     return templates.TemplateResponse(
         request,
@@ -95,16 +107,29 @@ def source_page(
     )
 
 
+def _not_found(request: Request, source_id: int) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "error.html", {"message_key": "error.source_not_found", "id": source_id}, 404
+    )
+
+
 @router.post("/sources/{source_id}/run", response_model=None)
-async def run_now(request: Request, source_id: int, collector: CollectorDep) -> Response:
+async def run_now(
+    request: Request,
+    source_id: int,
+    actor: Annotated[Actor, Require("sources.run")],
+    session: SessionDep,
+    collector: CollectorDep,
+) -> Response:
     """「立即抓取」: run the source, then show its page with the run's result on top."""
-    with collector.db.session() as session:
-        row = session.get(SourceRow, source_id)
-        kind = row.kind if row else None
+    # Signing in may have written (session last used): end that transaction now, or
+    # SQLite's write lock would be held while the collector's own sessions write.
+    session.commit()
+    with collector.db.session() as own:
+        row = own.get(SourceRow, source_id)
+        kind = row.kind if row is not None and actor.sees_unit(row.unit_id) else None
     if kind is None:
-        return templates.TemplateResponse(
-            request, "error.html", {"message_key": "error.source_not_found", "id": source_id}, 404
-        )
+        return _not_found(request, source_id)
     if kind not in SOURCE_KINDS:
         return templates.TemplateResponse(
             request, "error.html", {"message_key": "error.source_passive", "id": source_id}, 400
