@@ -18,7 +18,7 @@ from yuqing.standard import Standard
 from yuqing.store.alerts import ItemFacts
 from yuqing.store.tables import AlertRule
 
-_HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+_HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 
 def parse_hhmm(value: str) -> time:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 # Imported for their side effect: each module registers its commands on `app`.
-from yuqing.cli import analysis, core, items, manual, sources, users  # noqa: F401
+from yuqing.cli import alerts, analysis, core, items, manual, sources, users  # noqa: F401
 from yuqing.cli.base import app
 
 __all__ = ["app", "main"]
