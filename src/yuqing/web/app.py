@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from yuqing.alerts.dispatcher import AlertDispatcher
+from yuqing.cases.reminders import deadline_reminders
 from yuqing.collect.runner import Collector
 from yuqing.collect.scheduler import Scheduler
 from yuqing.errors import (
@@ -56,31 +58,40 @@ def create_app(
 ) -> FastAPI:
     """The FastAPI app over `db` (opened and migrated from `settings` when not given).
 
-    With `schedule`, the collection scheduler runs inside the app while it serves
-    (`yuqing serve`); tests and embedding callers leave it off and run sources on demand.
+    With `schedule`, the collection scheduler and the alert worker (with deadline reminders)
+    run inside the app while it serves (`yuqing serve`); tests and embedding callers leave
+    them off and run sources and alert ticks on demand (`app.state.alerts.tick()`).
     """
     settings = settings or Settings()
     db = db or open_database(settings.resolved_database_url)
     standard = load_standard(settings.standard_dir, settings.taxonomy)
     collector = collector or Collector(db, settings)
 
+    alerts = AlertDispatcher(db, settings, reminders=deadline_reminders(standard, settings))
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not schedule:
             yield
             return
-        task = asyncio.create_task(Scheduler(collector).run_forever(), name="scheduler")
+        tasks = [
+            asyncio.create_task(Scheduler(collector).run_forever(), name="scheduler"),
+            asyncio.create_task(alerts.run_forever(), name="alerts"),
+        ]
         try:
             yield
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(title="Yuqing 舆情 API", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.db = db
     app.state.collector = collector
+    app.state.alerts = alerts
     templates.env.globals["platform_name"] = standard.platform_name
     templates.env.globals["media_tier_name"] = lambda code: standard.media_tier(code).name
     templates.env.globals["snippet"] = snippet
