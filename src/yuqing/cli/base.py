@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from yuqing.errors import YuqingError
 from yuqing.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from yuqing.accounts.actor import Actor
     from yuqing.store.db import Database
 
 app = typer.Typer(
@@ -53,6 +55,20 @@ def fail_cleanly(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(1) from exc
 
     return wrapper
+
+
+def cli_actor() -> Actor:
+    """The system actor, named after the operating-system account running the command, so
+    the audit log says who changed what from the command line."""
+    from dataclasses import replace
+
+    from yuqing.accounts.actor import SYSTEM
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "?"
+    return replace(SYSTEM, username=f"命令行（{who[:40]}）", display_name="命令行")
 
 
 def print_json(data: Any) -> None:

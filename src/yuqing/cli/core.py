@@ -13,6 +13,7 @@ from rich.table import Table
 from yuqing.cli.base import (
     JsonOpt,
     app,
+    cli_actor,
     current_settings,
     db_app,
     fail_cleanly,
@@ -143,7 +144,7 @@ def subjects_add(
     )
     db = open_db(current_settings())
     with db.session() as session:
-        created, _ = save_subjects(session, [subject])
+        created, _ = save_subjects(session, [subject], cli_actor().label)
     if json:
         print_json({"name": subject.name, "created": bool(created)})
     else:
@@ -162,7 +163,7 @@ def subjects_import(
     subjects = read_subjects_file(file)
     db = open_db(current_settings())
     with db.session() as session:
-        created, updated = save_subjects(session, subjects)
+        created, updated = save_subjects(session, subjects, cli_actor().label)
     if json:
         print_json({"created": created, "updated": updated})
     else:

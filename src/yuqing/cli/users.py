@@ -9,8 +9,16 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from yuqing.accounts.actor import SYSTEM
-from yuqing.cli.base import JsonOpt, app, current_settings, fail_cleanly, open_db, out, print_json
+from yuqing.cli.base import (
+    JsonOpt,
+    app,
+    cli_actor,
+    current_settings,
+    fail_cleanly,
+    open_db,
+    out,
+    print_json,
+)
 from yuqing.errors import StorageError
 
 user_app = typer.Typer(help="用户与 API 令牌。", no_args_is_help=True)
@@ -38,7 +46,7 @@ def user_add(
     db = open_db(current_settings())
     with db.session() as session:
         new = NewUser(username, role, unit, name, None, email, phone)
-        user, password = add_user(session, new, SYSTEM, datetime.now(UTC))
+        user, password = add_user(session, new, cli_actor(), datetime.now(UTC))
         result = {
             "id": user.id,
             "username": user.username,
@@ -123,7 +131,9 @@ def user_passwd(
 
     db = open_db(current_settings())
     with db.session() as session:
-        generated = set_password(session, username, password or None, SYSTEM, datetime.now(UTC))
+        generated = set_password(
+            session, username, password or None, cli_actor(), datetime.now(UTC)
+        )
     if json:
         print_json({"username": username, "password": generated})
     else:
@@ -145,7 +155,7 @@ def user_token(
 
     db = open_db(current_settings())
     with db.session() as session:
-        raw = issue_token(session, username, name, SYSTEM, datetime.now(UTC), days)
+        raw = issue_token(session, username, name, cli_actor(), datetime.now(UTC), days)
     if json:
         print_json({"username": username, "name": name, "token": raw})
     else:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from yuqing.domain import SubjectSpec
 from yuqing.errors import ConfigError, InputError
 from yuqing.pipeline.match import SubjectMatcher
+from yuqing.store import audit
 from yuqing.store import subjects as subject_store
 from yuqing.store import units as unit_store
 
@@ -109,8 +110,13 @@ def read_subjects_file(path: Path) -> list[SubjectInput]:
     return out
 
 
-def save_subjects(session: Session, subjects: Sequence[SubjectInput]) -> tuple[int, int]:
-    """Store validated subjects (same unit and name updates); returns (created, updated)."""
+def save_subjects(
+    session: Session, subjects: Sequence[SubjectInput], actor: str = "系统"
+) -> tuple[int, int]:
+    """Store validated subjects (same unit and name updates); returns (created, updated).
+
+    Each one is a configuration change and goes into the audit log under `actor`.
+    """
     check_subjects(subjects)
     created = updated = 0
     for s in subjects:
@@ -120,7 +126,7 @@ def save_subjects(session: Session, subjects: Sequence[SubjectInput]) -> tuple[i
             if unit is None:
                 raise ConfigError(f"主题「{s.name}」的单位代码 {s.unit!r} 不存在")
             unit_id = unit.id
-        _, was_created = subject_store.upsert_subject(
+        row, was_created = subject_store.upsert_subject(
             session,
             name=s.name,
             unit_id=unit_id,
@@ -131,4 +137,19 @@ def save_subjects(session: Session, subjects: Sequence[SubjectInput]) -> tuple[i
         )
         created += was_created
         updated += not was_created
+        audit.record(
+            session,
+            actor=actor,
+            action="subject.add" if was_created else "subject.edit",
+            target_type="subject",
+            target_id=row.id,
+            detail={
+                "name": s.name,
+                "unit": s.unit,
+                "kind": s.kind,
+                "aliases": list(s.aliases),
+                "exclude": list(s.exclude),
+                "rule": s.rule,
+            },
+        )
     return created, updated
