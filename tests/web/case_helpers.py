@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
@@ -19,13 +20,9 @@ PASSWORD = "yuqing-demo-2026"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def signed_in(app: FastAPI, username: str) -> TestClient:
-    """A client signed in through POST /api/session, sending the CSRF header it was given."""
-    client = TestClient(app)
-    response = client.post("/api/session", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
+SignIn = Callable[[str], TestClient]
+"""The `signed_in` fixture of conftest.py: `signed_in("office")` is a client signed in as
+office through POST /api/session, sending its CSRF token as the X-CSRF-Token header."""
 
 
 def with_token(app: FastAPI, db: Database, username: str) -> TestClient:

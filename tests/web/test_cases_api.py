@@ -9,7 +9,7 @@ from typing import Any
 
 import docx
 import pytest
-from case_helpers import PNG, found_ago, negative_item, signed_in, with_token
+from case_helpers import PNG, SignIn, found_ago, negative_item, with_token
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -38,11 +38,11 @@ def codes(case: dict[str, Any]) -> list[str]:
 
 
 def test_the_whole_walk_by_monitor_office_and_leader(
-    demo_app: FastAPI, sqlite_db: Database
+    demo_app: FastAPI, sqlite_db: Database, signed_in: SignIn
 ) -> None:
-    monitor = signed_in(demo_app, "monitor")
+    monitor = signed_in("monitor")
     office = with_token(demo_app, sqlite_db, "office")
-    leader = signed_in(demo_app, "leader")
+    leader = signed_in("leader")
     item_id = negative_item(sqlite_db, "monitor")
 
     case = ok(monitor.post("/api/cases", json={"item_id": item_id}), 201)
@@ -129,8 +129,8 @@ def test_the_whole_walk_by_monitor_office_and_leader(
     assert audited == [f"case.{e['action']}" for e in case["timeline"]]
 
 
-def test_the_list_filters_and_its_rows(demo_app: FastAPI, sqlite_db: Database) -> None:
-    office = signed_in(demo_app, "office")
+def test_the_list_filters_and_its_rows(sqlite_db: Database, signed_in: SignIn) -> None:
+    office = signed_in("office")
     first = ok(office.post("/api/cases", json={"item_id": negative_item(sqlite_db, "office")}), 201)
     second = ok(
         office.post(
@@ -169,9 +169,9 @@ def test_the_list_filters_and_its_rows(demo_app: FastAPI, sqlite_db: Database) -
     refused(office.get("/api/cases", params={"unit": "XX"}), 400, "单位 'XX' 不存在")
 
 
-def test_refusals_say_why(demo_app: FastAPI, sqlite_db: Database) -> None:
-    monitor, office = signed_in(demo_app, "monitor"), signed_in(demo_app, "office")
-    leader, viewer = signed_in(demo_app, "leader"), signed_in(demo_app, "viewer")
+def test_refusals_say_why(demo_app: FastAPI, sqlite_db: Database, signed_in: SignIn) -> None:
+    monitor, office = signed_in("monitor"), signed_in("office")
+    leader, viewer = signed_in("leader"), signed_in("viewer")
     refused(viewer.post("/api/cases", json={"item_id": 1}), 403, "只读用户", "无权")
     refused(monitor.post("/api/cases", json={}), 400, "请给出信息编号或事件编号")
     refused(monitor.post("/api/cases", json={"item_id": 999_999}), 400, "信息 999999 不存在")
@@ -228,7 +228,7 @@ def test_refusals_say_why(demo_app: FastAPI, sqlite_db: Database) -> None:
     )
     assert case["measures"] == [{"code": "request_deletion", "name": "请求删除"}]
 
-    qj_office = signed_in(demo_app, "qj_office")
+    qj_office = signed_in("qj_office")
     qj_case = ok(
         qj_office.post("/api/cases", json={"item_id": negative_item(sqlite_db, "qj_office")}), 201
     )["id"]
@@ -244,8 +244,8 @@ def test_refusals_say_why(demo_app: FastAPI, sqlite_db: Database) -> None:
     refused(stale.post(report, json={"reporting_opinion": "x"}), 403, "CSRF")
 
 
-def test_measures_offered_for_a_grade(demo_app: FastAPI) -> None:
-    viewer = signed_in(demo_app, "viewer")
+def test_measures_offered_for_a_grade(signed_in: SignIn) -> None:
+    viewer = signed_in("viewer")
     body = ok(viewer.get("/api/cases/measures", params={"grade": "harmful"}))
     offered = {m["code"]: m for m in body["measures"]}
     assert offered["press_release"]["allowed"] and "press_conference" not in offered
@@ -264,10 +264,10 @@ def test_measures_offered_for_a_grade(demo_app: FastAPI) -> None:
 
 
 def test_escalation_to_the_upper_unit_and_follow_ups(
-    demo_app: FastAPI, sqlite_db: Database
+    sqlite_db: Database, signed_in: SignIn
 ) -> None:
-    qj_office, qj_monitor = signed_in(demo_app, "qj_office"), signed_in(demo_app, "qj_monitor")
-    hq_leader, hq_office = signed_in(demo_app, "leader"), signed_in(demo_app, "office")
+    qj_office, qj_monitor = signed_in("qj_office"), signed_in("qj_monitor")
+    hq_leader, hq_office = signed_in("leader"), signed_in("office")
     case = ok(
         qj_office.post("/api/cases", json={"item_id": negative_item(sqlite_db, "qj_office")}), 201
     )
@@ -310,8 +310,8 @@ def test_escalation_to_the_upper_unit_and_follow_ups(
     assert history[-1]["note"] == "续报：已回应"
 
 
-def test_deadlines_show_overdue(demo_app: FastAPI, sqlite_db: Database) -> None:
-    monitor = signed_in(demo_app, "monitor")
+def test_deadlines_show_overdue(sqlite_db: Database, signed_in: SignIn) -> None:
+    monitor = signed_in("monitor")
     cid = ok(
         monitor.post("/api/cases", json={"item_id": negative_item(sqlite_db, "monitor")}), 201
     )["id"]
@@ -333,8 +333,8 @@ def test_deadlines_show_overdue(demo_app: FastAPI, sqlite_db: Database) -> None:
     assert ok(monitor.get("/api/cases"))["cases"][0]["next_step"]["code"] == "written_report"
 
 
-def test_files_attach_and_download(demo_app: FastAPI, sqlite_db: Database) -> None:
-    monitor, viewer = signed_in(demo_app, "monitor"), signed_in(demo_app, "viewer")
+def test_files_attach_and_download(sqlite_db: Database, signed_in: SignIn) -> None:
+    monitor, viewer = signed_in("monitor"), signed_in("viewer")
     cid = ok(
         monitor.post("/api/cases", json={"item_id": negative_item(sqlite_db, "monitor")}), 201
     )["id"]
@@ -363,8 +363,8 @@ def test_files_attach_and_download(demo_app: FastAPI, sqlite_db: Database) -> No
     refused(viewer.get(f"/api/cases/{cid}/files/{added['id'] + 1000}"), 404)
 
 
-def test_the_form_as_docx(demo_app: FastAPI, sqlite_db: Database) -> None:
-    office = signed_in(demo_app, "office")
+def test_the_form_as_docx(sqlite_db: Database, signed_in: SignIn) -> None:
+    office = signed_in("office")
     cid = ok(office.post("/api/cases", json={"item_id": negative_item(sqlite_db, "office")}), 201)[
         "id"
     ]

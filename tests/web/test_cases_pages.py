@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from case_helpers import PNG, found_ago, negative_item, signed_in
+from case_helpers import PNG, SignIn, found_ago, negative_item
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -24,9 +24,9 @@ def csrf_field(html: str) -> str:
     return found.group(1)
 
 
-def form_client(app: FastAPI, username: str) -> TestClient:
+def form_client(signed_in: SignIn, username: str) -> TestClient:
     """Signed in like a browser: the cookie only; forms carry the CSRF field themselves."""
-    client = signed_in(app, username)
+    client = signed_in(username)
     del client.headers["X-CSRF-Token"]
     return client
 
@@ -41,10 +41,10 @@ def action_forms(html: str) -> list[str]:
 
 
 def open_from_item(
-    app: FastAPI, db: Database, username: str = "monitor"
+    signed_in: SignIn, db: Database, username: str = "monitor"
 ) -> tuple[TestClient, int, int]:
     """A case opened with the item page's button: (client, item id, case id)."""
-    client = form_client(app, username)
+    client = form_client(signed_in, username)
     item_id = negative_item(db, username)
     page = client.get(f"/items/{item_id}")
     assert page.status_code == 200 and "填写报告处理单" in page.text
@@ -56,9 +56,9 @@ def open_from_item(
 
 
 def test_open_from_an_item_and_walk_through_the_forms(
-    demo_app: FastAPI, sqlite_db: Database
+    sqlite_db: Database, signed_in: SignIn
 ) -> None:
-    monitor, item_id, cid = open_from_item(demo_app, sqlite_db)
+    monitor, item_id, cid = open_from_item(signed_in, sqlite_db)
     page = monitor.get(f"/cases/{cid}")
     assert page.status_code == 200
     assert "舆情信息报告处理单" in page.text and "草稿" in page.text
@@ -78,7 +78,7 @@ def test_open_from_an_item_and_walk_through_the_forms(
     )
     assert done.status_code == 303 and done.headers["location"] == f"/cases/{cid}#timeline"
 
-    office = form_client(demo_app, "office")
+    office = form_client(signed_in, "office")
     assert action_forms(office.get(case_url).text) == [
         "edit",
         "regrade",
@@ -87,7 +87,7 @@ def test_open_from_an_item_and_walk_through_the_forms(
         "withdraw",
     ]
     post_form(office, case_url, f"/cases/{cid}/actions/report", {"reporting_opinion": "报请阅示"})
-    leader = form_client(demo_app, "leader")
+    leader = form_client(signed_in, "leader")
     assert action_forms(leader.get(case_url).text) == ["instruct", "comment"]
     post_form(leader, case_url, f"/cases/{cid}/actions/instruct", {"instruction": "请核实处置"})
     handled = post_form(
@@ -115,9 +115,9 @@ def test_open_from_an_item_and_walk_through_the_forms(
 
 
 def test_a_refused_action_shows_why_and_saves_nothing(
-    demo_app: FastAPI, sqlite_db: Database
+    sqlite_db: Database, signed_in: SignIn
 ) -> None:
-    office = signed_in(demo_app, "office")
+    office = signed_in("office")
     cid = office.post("/api/cases", json={"item_id": negative_item(sqlite_db, "office")}).json()[
         "id"
     ]
@@ -129,9 +129,7 @@ def test_a_refused_action_shows_why_and_saves_nothing(
     assert 'id="action-report" open' in missing.text  # the form that failed stays open
 
     office.post(f"/cases/{cid}/actions/report", data={"reporting_opinion": "报请阅示"})
-    signed_in(demo_app, "leader").post(
-        f"/cases/{cid}/actions/instruct", data={"instruction": "请处置"}
-    )
+    signed_in("leader").post(f"/cases/{cid}/actions/instruct", data={"instruction": "请处置"})
     forbidden = office.post(
         f"/cases/{cid}/actions/handle",
         data={"handling_opinion": "不该留下的意见", "measures": ["", "press_conference"]},
@@ -142,14 +140,14 @@ def test_a_refused_action_shows_why_and_saves_nothing(
     case = office.get(f"/api/cases/{cid}").json()
     assert case["state"] == "instructed" and case["handling_opinion"] is None
     assert case["measures"] == []
-    viewer = signed_in(demo_app, "viewer")
+    viewer = signed_in("viewer")
     refused = viewer.post(f"/cases/{cid}/actions/comment", data={"note": "我也说两句"})
     assert refused.status_code == 409 and "当前角色是只读用户" in refused.text
     assert action_forms(refused.text) == [] and "上传附件" not in refused.text
 
 
-def test_measures_are_offered_for_the_grade(demo_app: FastAPI, sqlite_db: Database) -> None:
-    office = signed_in(demo_app, "office")
+def test_measures_are_offered_for_the_grade(sqlite_db: Database, signed_in: SignIn) -> None:
+    office = signed_in("office")
     cid = office.post("/api/cases", json={"item_id": negative_item(sqlite_db, "office")}).json()[
         "id"
     ]
@@ -192,8 +190,8 @@ def test_measures_are_offered_for_the_grade(demo_app: FastAPI, sqlite_db: Databa
     assert office.get(f"/api/cases/{cid}").json()["illegal_or_false"] is False
 
 
-def test_the_list_shows_time_left_and_overdue_steps(demo_app: FastAPI, sqlite_db: Database) -> None:
-    monitor = signed_in(demo_app, "monitor")
+def test_the_list_shows_time_left_and_overdue_steps(sqlite_db: Database, signed_in: SignIn) -> None:
+    monitor = signed_in("monitor")
     late = monitor.post("/api/cases", json={"item_id": negative_item(sqlite_db, "monitor")}).json()
     fresh = monitor.post("/api/cases", json={"item_id": negative_item(sqlite_db, "monitor")}).json()
     found_ago(sqlite_db, late["id"], timedelta(hours=3))
@@ -224,8 +222,8 @@ def test_the_list_shows_time_left_and_overdue_steps(demo_app: FastAPI, sqlite_db
     assert '<span class="badge overdue">超时步骤 2</span>' in page
 
 
-def test_crawled_text_is_escaped(demo_app: FastAPI, sqlite_db: Database) -> None:
-    monitor = signed_in(demo_app, "monitor")
+def test_crawled_text_is_escaped(sqlite_db: Database, signed_in: SignIn) -> None:
+    monitor = signed_in("monitor")
     item_id = negative_item(sqlite_db, "monitor")
     with sqlite_db.session() as session:
         session.execute(update(Item).where(Item.id == item_id).values(title=HOSTILE))
@@ -244,13 +242,13 @@ def test_crawled_text_is_escaped(demo_app: FastAPI, sqlite_db: Database) -> None
 
 
 def test_forms_need_the_csrf_token_and_the_right_role(
-    demo_app: FastAPI, sqlite_db: Database
+    demo_app: FastAPI, sqlite_db: Database, signed_in: SignIn
 ) -> None:
-    monitor = form_client(demo_app, "monitor")
+    monitor = form_client(signed_in, "monitor")
     item_id = negative_item(sqlite_db, "monitor")
     bare = monitor.post("/cases", data={"item_id": str(item_id)}, follow_redirects=False)
     assert bare.status_code == 403 and "CSRF" in bare.text
-    viewer = form_client(demo_app, "viewer")
+    viewer = form_client(signed_in, "viewer")
     item_page = viewer.get(f"/items/{item_id}").text
     assert "填写报告处理单" not in item_page
     denied = post_form(viewer, f"/items/{item_id}", "/cases", {"item_id": str(item_id)})
@@ -263,8 +261,8 @@ def test_forms_need_the_csrf_token_and_the_right_role(
     assert bad.status_code == 400 and "须为数字编号" in bad.text
 
 
-def test_files_through_the_page(demo_app: FastAPI, sqlite_db: Database) -> None:
-    monitor, _item, cid = open_from_item(demo_app, sqlite_db)
+def test_files_through_the_page(sqlite_db: Database, signed_in: SignIn) -> None:
+    monitor, _item, cid = open_from_item(signed_in, sqlite_db)
     token = csrf_field(monitor.get(f"/cases/{cid}").text)
     added = monitor.post(
         f"/cases/{cid}/files",

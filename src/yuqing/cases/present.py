@@ -77,8 +77,10 @@ def case_clock(session: Session, case: Case, workflow: Workflow) -> CaseClock:
     )
 
 
-def _steps(service: CaseService, clock: CaseClock, now: datetime) -> list[StepStatus]:
-    calendar = WorkingCalendar.from_standard(service.standard)
+def _steps(
+    service: CaseService, clock: CaseClock, now: datetime, calendar: WorkingCalendar | None = None
+) -> list[StepStatus]:
+    calendar = calendar or WorkingCalendar.from_standard(service.standard)
     soon = timedelta(minutes=service.settings.deadline_reminder_minutes)
     return case_steps(service.standard, calendar, clock, now, service.tz, soon)
 
@@ -96,6 +98,7 @@ def steps_of(
     """Deadline steps of many cases (a list page) with two queries, not two per case."""
     units = _units(session)
     follow_ups = _follow_ups(session, [case.id for case in cases])
+    calendar = WorkingCalendar.from_standard(service.standard)
     return {
         case.id: _steps(
             service,
@@ -106,6 +109,7 @@ def steps_of(
                 service.workflow.state(case.state).final,
             ),
             now,
+            calendar,
         )
         for case in cases
     }
