@@ -32,11 +32,13 @@ from yuqing.standard import Standard, load_standard
 from yuqing.store.db import Database, open_database
 from yuqing.store.items import count_items
 from yuqing.store.serialize import snippet
+from yuqing.web.api import audit as audit_api
 from yuqing.web.api import cases as cases_api
 from yuqing.web.api import events as events_api
 from yuqing.web.api import ingest as ingest_api
 from yuqing.web.api import items as items_api
 from yuqing.web.api import sources as sources_api
+from yuqing.web.api import users as users_api
 from yuqing.web.templating import STATIC_DIR, templates
 from yuqing.web.views import account, pages
 from yuqing.web.views import cases as case_pages
@@ -138,6 +140,8 @@ def create_app(
     app.include_router(cases_api.router)
     app.include_router(sources_api.router)
     app.include_router(ingest_api.router)
+    app.include_router(users_api.router)
+    app.include_router(audit_api.router)
     app.include_router(account.api)
     app.include_router(account.router)
     app.include_router(pages.router)
