@@ -7,7 +7,7 @@ from pathlib import Path
 
 import chinese_calendar
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yuqing.cases.calendar import CalendarRangeError, WorkingCalendar
@@ -111,6 +111,7 @@ def test_gap_years_stay_unknown() -> None:
 KNOWN_DAYS = st.dates(min_value=date(2004, 1, 1), max_value=date(2026, 11, 30))
 
 
+@settings(deadline=None)  # no timing: the machine is shared
 @given(KNOWN_DAYS, st.integers(min_value=1, max_value=20))
 def test_add_working_days_lands_on_a_working_day_after_the_start(day: date, count: int) -> None:
     result = CALENDAR.add_working_days(day, count)
@@ -122,6 +123,7 @@ def test_add_working_days_lands_on_a_working_day_after_the_start(day: date, coun
     assert result == chinese_calendar.find_workday(count - 1, day + timedelta(1))
 
 
+@settings(deadline=None)  # no timing: the machine is shared
 @given(KNOWN_DAYS, st.integers(min_value=0, max_value=10), st.integers(min_value=0, max_value=10))
 def test_add_working_days_composes(day: date, first: int, second: int) -> None:
     once = CALENDAR.add_working_days(day, first + second)

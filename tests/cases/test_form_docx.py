@@ -11,7 +11,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.table import Table
 from docx.text.run import Run
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yuqing.cases.form import CaseForm
@@ -212,6 +212,8 @@ ANY_CHAR = st.one_of(
 )
 
 
+# Rendering a document takes tens of milliseconds: no per-example deadline.
+@settings(deadline=None, max_examples=40)
 @given(st.text(alphabet=ANY_CHAR, max_size=60))
 def test_any_text_renders(text: str) -> None:
     document = render(CaseForm(topic=text, timeline=[(text, text, text, text)]))
