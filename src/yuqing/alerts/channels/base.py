@@ -108,7 +108,9 @@ def network_error(exc: Exception, url: str, timeout: float) -> str:
         return f"连接 {host} 超时（{timeout:g} 秒）"
     if isinstance(exc, httpx.ConnectError):
         return f"无法连接 {host}：{exc or '连接被拒绝'}"
-    return f"请求 {host} 失败：{type(exc).__name__} {exc}"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError):
+        return f"与 {host} 的连接中途断开（{type(exc).__name__}{f'：{exc}' if str(exc) else ''}）"
+    return f"请求 {host} 失败：{type(exc).__name__}{f'：{exc}' if str(exc) else ''}"
 
 
 async def post(
