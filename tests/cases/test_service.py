@@ -275,6 +275,7 @@ def test_withdraw_needs_a_reason_and_ends_the_case(session: Session, service: Ca
         service.act(session, office, case, "withdraw", {}, NOW)
     service.act(session, office, case, "withdraw", {"note": "重复填报"}, NOW)
     assert case.state == "withdrawn" and case.actions[-1].note == "重复填报"
+    assert case.withdraw_reason == "重复填报"
     with pytest.raises(WorkflowError, match="已撤回"):
         service.act(session, office, case, "edit", {"topic": "x"}, NOW)
 

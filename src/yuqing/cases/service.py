@@ -166,7 +166,7 @@ class CaseService:
         removed = self._enforce_measures(case, explicit="measures" in values)
         previous = case.state
         case.state = self.workflow.target(action, case.state)
-        self._stamp(session, case, action, actor, now)
+        self._stamp(session, case, action, actor, now, note)
         case.updated_at = now
         changed = {k: _brief(v) for k, v in values.items() if before.get(k) != v}
         detail: dict[str, Any] = {"changed": changed}
@@ -251,7 +251,13 @@ class CaseService:
         return bad
 
     def _stamp(
-        self, session: Session, case: Case, action: Action, actor: Actor, now: datetime
+        self,
+        session: Session,
+        case: Case,
+        action: Action,
+        actor: Actor,
+        now: datetime,
+        note: str | None,
     ) -> None:
         for stamp in action.stamps:
             if stamp == "reported":
@@ -271,6 +277,8 @@ class CaseService:
                 case.escalated_at = now
             elif stamp == "closed":
                 case.closed_at = now
+            elif stamp == "withdrawn":
+                case.withdraw_reason = note
 
     def _timeline(
         self,

@@ -37,7 +37,7 @@ Field_ = Literal[
     "result_note",
     "note",
 ]
-Stamp = Literal["reported", "instruction", "phone_reported", "escalated", "closed"]
+Stamp = Literal["reported", "instruction", "phone_reported", "escalated", "closed", "withdrawn"]
 
 
 class _Model(BaseModel):
