@@ -5,10 +5,13 @@ retries, the delivery log, and two dispatchers that never send twice."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from alert_receiver import Receiver
+from alert_receiver import Received, Receiver
 from alert_world import (
     BRANCH_RUN,
     BRANCH_RUN_FOLLOW,
@@ -32,10 +35,10 @@ from yuqing.domain import Platform
 from yuqing.settings import Settings
 from yuqing.standard import load_standard
 from yuqing.store.alerts import recent_deliveries
-from yuqing.store.db import Database
+from yuqing.store.db import Database, open_database
 from yuqing.store.grades import review
 from yuqing.store.sources import add_source
-from yuqing.store.tables import Alert, AlertDelivery, AlertRule, Item
+from yuqing.store.tables import Alert, AlertDelivery, AlertRule, Cursor, GradeChange, Item
 from yuqing.store.tables import Source as SourceRow
 
 
@@ -359,3 +362,74 @@ def test_deadline_reminders_go_once_to_rules_covering_the_unit(
     [message] = receiver.ok("webhook")
     assert message.data["kind"] == "reminder" and message.data["title"].startswith("【提醒】")
     assert _tick(dispatcher)["reminders"] == 0  # once per key and rule
+
+
+def test_wake_makes_the_running_worker_tick_at_once(
+    db: Database, quick: Settings, receiver: Receiver
+) -> None:
+    build_world(db)
+    channel(db, "值班群", "webhook", {"url": f"{receiver.base}/webhook/duty"})
+    rule(db, quick, "全部负面", ["值班群"])
+    # Polling every 5 minutes: only a wake can bring the alert within the test's wait.
+    dispatcher = AlertDispatcher(db, quick.model_copy(update={"alert_poll_seconds": 300.0}))
+
+    def first_tick_done() -> bool:
+        with db.session() as session:
+            return session.get(Cursor, "alerts.grades") is not None
+
+    async def scenario() -> list[Received]:
+        worker = asyncio.create_task(dispatcher.run_forever())
+        while not first_tick_done():
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(feed, db, quick, raw(COMPLAINT, "https://bbs.example/w", views=100))
+        threading.Thread(target=dispatcher.wake).start()  # as the push API does, from a thread
+        arrived = await asyncio.to_thread(receiver.wait_for, 1, 60.0)
+        worker.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await worker
+        return arrived
+
+    assert [m.data["grade"] for m in asyncio.run(scenario())] == ["attention"]
+
+
+def test_the_worker_logs_failed_ticks_and_goes_on(
+    tmp_path: Path, quick: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A database without tables: every tick fails.
+    broken = open_database(f"sqlite:///{tmp_path / 'empty.db'}", migrate=False)
+    dispatcher = AlertDispatcher(broken, quick.model_copy(update={"alert_poll_seconds": 0.01}))
+
+    def failures() -> int:
+        return sum("alert tick failed" in r.getMessage() for r in caplog.records)
+
+    async def scenario() -> bool:
+        worker = asyncio.create_task(dispatcher.run_forever())
+        while failures() < 3:
+            await asyncio.sleep(0.01)
+        running = not worker.done()
+        worker.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await worker
+        return running
+
+    with caplog.at_level(logging.ERROR, logger="yuqing.alerts"):
+        assert asyncio.run(scenario()) is True
+    broken.dispose()
+
+
+def test_a_grade_the_standard_does_not_know_is_skipped_not_a_blockage(
+    db: Database, quick: Settings, receiver: Receiver
+) -> None:
+    build_world(db)
+    channel(db, "值班群", "webhook", {"url": f"{receiver.base}/webhook/duty"})
+    rule(db, quick, "全部负面", ["值班群"])
+    first = feed(db, quick, raw(WEATHER, "https://w.example/old"))["https://w.example/old"]
+    with db.session() as session:  # a row written under an earlier standard
+        session.add(
+            GradeChange(
+                item_id=first.id, at=datetime.now(UTC), by="machine", cause="ingest", grade="severe"
+            )
+        )
+    feed(db, quick, raw(COMPLAINT, "https://bbs.example/new", views=100))
+    report = _tick(AlertDispatcher(db, quick))
+    assert (report["alerts"], report["sent"]) == (1, 1)

@@ -183,6 +183,13 @@ def _category(standard: Standard, code: str | None) -> str:
         return code
 
 
+def _grade(standard: Standard, code: str) -> str:
+    try:
+        return standard.grade_name(code)
+    except ConfigError:
+        return code  # a grade of an earlier standard: show it as it is
+
+
 def _platform(standard: Standard, code: str) -> str:
     try:
         return standard.platform_name(code)
@@ -204,11 +211,11 @@ def item_alert(
     """(title, body) of an alert about an item: new when `previous` is None, else escalated
     from `previous` (the grade alerted before). `reasons` are the grading reasons to show;
     `override` is (who, note) of a monitor's grade."""
-    grade_name = standard.grade_name(grade)
+    grade_name = _grade(standard, grade)
     subject = one_line(facts.title) or one_line(facts.content)
     flag = "【升级】" if previous else ""
     title = f"{flag}【{grade_name}】舆情预警：{one_line(subject, TITLE_CHARS)}"
-    level = grade_name if not previous else f"{grade_name}（由{standard.grade_name(previous)}升级）"
+    level = grade_name if not previous else f"{grade_name}（由{_grade(standard, previous)}升级）"
     source = _platform(standard, facts.platform)
     if facts.source_name:
         source += f" / {one_line(facts.source_name, 100)}"

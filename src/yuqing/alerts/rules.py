@@ -8,6 +8,7 @@ and, with `include_subtree`, every unit below it; a rule without a unit covers a
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from yuqing.standard import Standard
 from yuqing.store.alerts import ItemFacts
 from yuqing.store.tables import AlertRule
 
+log = logging.getLogger("yuqing.alerts")
 _HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 
@@ -133,7 +135,10 @@ def compile_rules(
             )
         quiet = None
         if row.quiet_start and row.quiet_end:
-            quiet = QuietHours(parse_hhmm(row.quiet_start), parse_hhmm(row.quiet_end))
+            try:
+                quiet = QuietHours(parse_hhmm(row.quiet_start), parse_hhmm(row.quiet_end))
+            except ValueError:  # edited outside Yuqing: alert at any hour rather than never
+                log.warning("alert rule %r has bad quiet hours; ignoring them", row.name)
         compiled.append(
             CompiledRule(
                 id=row.id,
