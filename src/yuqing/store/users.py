@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from yuqing.store.tables import ApiToken, LoginAttempt, User, WebSession
@@ -50,8 +50,12 @@ def add_token(
     return row, raw
 
 
-def user_for_token(session: Session, raw: str, now: datetime) -> User | None:
-    """The active user a live token belongs to; marks the token used."""
+TOUCH_EVERY = timedelta(minutes=1)
+"""Last-used and last-seen times are refreshed at most this often."""
+
+
+def token_user(session: Session, raw: str, now: datetime) -> tuple[ApiToken, User] | None:
+    """A live token and its active user (read only; see `touch_token`)."""
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest(raw))).first()
     if token is None or token.revoked_at is not None:
         return None
@@ -60,9 +64,25 @@ def user_for_token(session: Session, raw: str, now: datetime) -> User | None:
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
-    return user
+    return token, user
+
+
+def user_for_token(session: Session, raw: str, now: datetime) -> User | None:
+    """The active user a live token belongs to."""
+    found = token_user(session, raw, now)
+    return found[1] if found else None
+
+
+def touch_token(session: Session, token_id: int, now: datetime) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+
+def touch_session(session: Session, session_id: str, now: datetime) -> None:
+    session.execute(update(WebSession).where(WebSession.id == session_id).values(last_seen_at=now))
+
+
+def needs_touch(last: datetime | None, now: datetime) -> bool:
+    return last is None or now - last > TOUCH_EVERY
 
 
 def user_tokens(session: Session, user_id: int) -> list[ApiToken]:
@@ -102,8 +122,6 @@ def live_session(session: Session, raw: str, now: datetime) -> tuple[WebSession,
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    if now - row.last_seen_at > timedelta(minutes=1):
-        row.last_seen_at = now
     return row, user
 
 
