@@ -15,6 +15,7 @@ from rich.markup import escape
 from yuqing.cli.base import (
     JsonOpt,
     app,
+    cli_actor,
     current_settings,
     err,
     fail_cleanly,
@@ -103,7 +104,7 @@ def sources_add(
     standard = load_standard(settings.standard_dir, settings.taxonomy)
     db = open_db(settings)
     with db.session() as session:
-        row, token = add_source(session, standard, source, datetime.now(UTC))
+        row, token = add_source(session, standard, source, datetime.now(UTC), by=cli_actor())
         data = describe(session, standard, row)
     db.dispose()
     if json:
@@ -194,7 +195,8 @@ def sources_remove(
     json: JsonOpt = False,
 ) -> None:
     """删除一个信息源及其抓取记录；它带来的条目保留。"""
-    from yuqing.store.sources import find_source, remove_source
+    from yuqing.collect.manage import remove_source
+    from yuqing.store.sources import find_source
 
     db = open_db(current_settings())
     with db.session() as session:
@@ -203,7 +205,7 @@ def sources_remove(
         if not yes and not typer.confirm(f"确定删除信息源 #{source_id}「{name}」吗？"):
             err.print("已取消，未删除任何信息源。")
             raise typer.Exit(1)
-        remove_source(session, row)
+        remove_source(session, row, datetime.now(UTC), by=cli_actor())
     db.dispose()
     if json:
         print_json({"removed": source_id, "name": name})
