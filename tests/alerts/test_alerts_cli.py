@@ -156,7 +156,9 @@ def test_rules_alert_and_the_log_shows_each_attempt(
     text = run.invoke(app, ["alerts", "log"]).stdout
     assert "待发送" in text and "对方返回 HTTP 502" in text and "下次尝试" in text
     with db.session() as session:
-        actions = [e.action for e in audit.recent(session)]
+        entries = audit.recent(session)
+        actions = [e.action for e in entries]
+        assert entries[0].actor.startswith("命令行（")  # the account that ran the command
     assert actions[:3] == ["alerts.rule.add", "alerts.rule.add", "alerts.channel.add"]
     _ok(run, "alerts", "rule", "remove", "本行负面")
     assert _json(run, "alerts", "log") == []

@@ -15,6 +15,7 @@ from rich.markup import escape
 from yuqing.cli.base import (
     JsonOpt,
     app,
+    cli_actor,
     current_settings,
     err,
     fail_cleanly,
@@ -65,7 +66,6 @@ def channel_add(
     json: JsonOpt = False,
 ) -> None:
     """新增预警通道（配置校验通过才保存）；密码和密钥在输出中隐去。"""
-    from yuqing.accounts.actor import SYSTEM
     from yuqing.alerts.manage import ChannelInput, add_channel, describe_channel
 
     data = ChannelInput(
@@ -77,7 +77,7 @@ def channel_add(
     )
     db = open_db(current_settings())
     with db.session() as session:
-        row = add_channel(session, SYSTEM, data, datetime.now(UTC))
+        row = add_channel(session, cli_actor(), data, datetime.now(UTC))
         shown = describe_channel(session, row)
     db.dispose()
     if json:
@@ -125,7 +125,6 @@ def channel_edit(
     json: JsonOpt = False,
 ) -> None:
     """修改预警通道：名称、配置项、单位、启用与否。"""
-    from yuqing.accounts.actor import SYSTEM
     from yuqing.alerts.manage import describe_channel, edit_channel
 
     changes: dict[str, Any] = {}
@@ -143,7 +142,7 @@ def channel_edit(
         )
     db = open_db(current_settings())
     with db.session() as session:
-        row = edit_channel(session, SYSTEM, ref, changes, datetime.now(UTC))
+        row = edit_channel(session, cli_actor(), ref, changes, datetime.now(UTC))
         shown = describe_channel(session, row)
     db.dispose()
     if json:
@@ -156,12 +155,11 @@ def channel_edit(
 @fail_cleanly
 def channel_remove(ref: RefArg, json: JsonOpt = False) -> None:
     """删除预警通道及其投递记录，并从规则中移除（只想暂停请用 edit --disable）。"""
-    from yuqing.accounts.actor import SYSTEM
     from yuqing.alerts.manage import remove_channel
 
     db = open_db(current_settings())
     with db.session() as session:
-        removed = remove_channel(session, SYSTEM, ref, datetime.now(UTC))
+        removed = remove_channel(session, cli_actor(), ref, datetime.now(UTC))
     db.dispose()
     if json:
         print_json(removed)
@@ -235,7 +233,6 @@ def rule_add(
     json: JsonOpt = False,
 ) -> None:
     """新增预警规则：按单位、主题、等级、分类、平台挑选信息，发往所选通道。"""
-    from yuqing.accounts.actor import SYSTEM
     from yuqing.alerts.manage import RuleInput, add_rule, describe_rule
     from yuqing.standard import load_standard
 
@@ -258,7 +255,7 @@ def rule_add(
     standard = load_standard(settings.standard_dir, settings.taxonomy)
     db = open_db(settings)
     with db.session() as session:
-        row = add_rule(session, standard, SYSTEM, data, datetime.now(UTC))
+        row = add_rule(session, standard, cli_actor(), data, datetime.now(UTC))
         shown = describe_rule(session, standard, row)
     db.dispose()
     if json:
@@ -316,12 +313,11 @@ def rule_list(json: JsonOpt = False) -> None:
 @fail_cleanly
 def rule_remove(ref: RefArg, json: JsonOpt = False) -> None:
     """删除预警规则及其发出的预警和投递记录（只想暂停请停用）。"""
-    from yuqing.accounts.actor import SYSTEM
     from yuqing.alerts.manage import remove_rule
 
     db = open_db(current_settings())
     with db.session() as session:
-        removed = remove_rule(session, SYSTEM, ref, datetime.now(UTC))
+        removed = remove_rule(session, cli_actor(), ref, datetime.now(UTC))
     db.dispose()
     if json:
         print_json(removed)
