@@ -99,9 +99,6 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/audit/verify"): "audit.read",
 }
 NOT_ROUTES = ("/static", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
-AWAITING_INCLUDE = ("/api/alerts/",)
-"""Routers written and listed above whose `include_router` line app.py may not have yet: their
-entries may be absent from the app, but only all together (a router is included whole)."""
 SAFE = {"GET", "HEAD", "OPTIONS"}
 PASSWORD = "access-test-pass-1"
 
@@ -170,9 +167,6 @@ def test_the_table_covers_exactly_the_routes_there_are(
     routes = app_routes(anonymous.app)  # type: ignore[arg-type]
     missing = sorted(routes - ACCESS.keys())
     stale = sorted(ACCESS.keys() - routes)
-    for prefix in AWAITING_INCLUDE:
-        if not any(path.startswith(prefix) for _method, path in routes):
-            stale = [(m, p) for m, p in stale if not p.startswith(prefix)]
     assert not missing, f"routes without an entry in ACCESS (say who may call them): {missing}"
     assert not stale, f"entries in ACCESS for routes that no longer exist: {stale}"
     unknown = {need for need in ACCESS.values() if need not in PERMISSIONS} - {
@@ -188,16 +182,10 @@ BY_PERMISSION = sorted(key for key, need in ACCESS.items() if need in PERMISSION
 UNSAFE = sorted(key for key in GUARDED if key[0] not in SAFE)
 
 
-def skip_unless_served(world: tuple[TestClient, dict[str, Signed]], key: tuple[str, str]) -> None:
-    if key not in app_routes(world[0].app):  # type: ignore[arg-type]
-        pytest.skip(f"{key} is not included in the app yet (see AWAITING_INCLUDE)")
-
-
 @pytest.mark.parametrize(("method", "path"), GUARDED)
 def test_no_sign_in_is_sent_to_sign_in(
     world: tuple[TestClient, dict[str, Signed]], method: str, path: str
 ) -> None:
-    skip_unless_served(world, (method, path))
     anonymous, _signed = world
     answer = anonymous.request(method, concrete(path), follow_redirects=False)
     if path.startswith("/api/"):
@@ -212,7 +200,6 @@ def test_no_sign_in_is_sent_to_sign_in(
 def test_a_role_without_the_permission_is_refused(
     world: tuple[TestClient, dict[str, Signed]], method: str, path: str
 ) -> None:
-    skip_unless_served(world, (method, path))
     _anonymous, signed = world
     need = ACCESS[(method, path)]
     lacking = [code for code, role in roles().items() if need not in role.permissions]
@@ -239,7 +226,6 @@ def test_a_role_without_the_permission_is_refused(
 def test_a_cookie_session_without_its_csrf_token_is_refused(
     world: tuple[TestClient, dict[str, Signed]], method: str, path: str
 ) -> None:
-    skip_unless_served(world, (method, path))
     _anonymous, signed = world
     need = ACCESS[(method, path)]
     code = next(c for c, role in roles().items() if need == SIGNED_IN or need in role.permissions)
@@ -261,7 +247,6 @@ def test_a_cookie_session_without_its_csrf_token_is_refused(
 def test_a_bad_api_token_is_refused(
     world: tuple[TestClient, dict[str, Signed]], method: str, path: str
 ) -> None:
-    skip_unless_served(world, (method, path))
     anonymous, _signed = world
     bad = {"Authorization": "Bearer yq_this-token-was-never-issued"}
     answer = anonymous.request(method, concrete(path), headers=bad, follow_redirects=False)

@@ -32,6 +32,7 @@ from yuqing.standard import Standard, load_standard
 from yuqing.store.db import Database, open_database
 from yuqing.store.items import count_items
 from yuqing.store.serialize import snippet
+from yuqing.web.api import alerts as alerts_api
 from yuqing.web.api import audit as audit_api
 from yuqing.web.api import cases as cases_api
 from yuqing.web.api import events as events_api
@@ -140,6 +141,7 @@ def create_app(
     app.include_router(cases_api.router)
     app.include_router(sources_api.router)
     app.include_router(ingest_api.router)
+    app.include_router(alerts_api.router)
     app.include_router(users_api.router)
     app.include_router(audit_api.router)
     app.include_router(account.api)
