@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from yuqing.standard import Standard
 from yuqing.store.alerts import ItemFacts
 from yuqing.store.tables import AlertRule
+from yuqing.store.units import subtree
 
 log = logging.getLogger("yuqing.alerts")
 _HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
@@ -101,17 +102,6 @@ class CompiledRule:
         if self.units is None:
             return True
         return any(u is not None and u in self.units for u in unit_ids)
-
-
-def subtree(children: dict[int | None, list[int]], root: int) -> set[int]:
-    out: set[int] = set()
-    stack = [root]
-    while stack:
-        current = stack.pop()
-        if current not in out:
-            out.add(current)
-            stack.extend(children.get(current, []))
-    return out
 
 
 def compile_rules(

@@ -19,6 +19,7 @@ from yuqing.sources.json_api import JsonApiSource
 from yuqing.sources.rss import RssSource
 from yuqing.sources.sitemap import SitemapSource
 from yuqing.sources.web import WebSource
+from yuqing.validation import describe_errors
 
 SOURCE_KINDS: dict[str, type[Any]] = {
     "rss": RssSource,
@@ -72,26 +73,3 @@ def check_config(kind: str, config: Mapping[str, Any]) -> None:
             )
         return
     build_collector(kind, config)
-
-
-def describe_errors(exc: ValidationError) -> str:
-    """pydantic's errors as one line: each field path and what is wrong with it."""
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "配置"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}：{_MESSAGES.get(error['type'], message)}")
-    return "；".join(parts)
-
-
-_MESSAGES = {
-    "missing": "缺少此项",
-    "extra_forbidden": "不认识的配置项",
-    "string_type": "应为文本",
-    "int_type": "应为整数",
-    "int_parsing": "应为整数",
-    "bool_type": "应为 true 或 false",
-    "bool_parsing": "应为 true 或 false",
-    "dict_type": "应为对象",
-    "list_type": "应为列表",
-}

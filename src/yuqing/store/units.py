@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -60,13 +61,18 @@ def subtree_ids(session: Session, root_id: int) -> set[int]:
     children: dict[int | None, list[int]] = {}
     for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
         children.setdefault(parent_id, []).append(unit_id)
+    return subtree(children, root_id)
+
+
+def subtree(children: Mapping[int | None, Sequence[int]], root: int) -> set[int]:
+    """`root` and everything below it in a parent → children map."""
     out: set[int] = set()
-    stack = [root_id]
+    stack = [root]
     while stack:
         current = stack.pop()
         if current not in out:
             out.add(current)
-            stack.extend(children.get(current, []))
+            stack.extend(children.get(current, ()))
     return out
 
 

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from yuqing.sources.base import check_http_url
 
@@ -191,33 +191,6 @@ def json_bytes(payload: Any) -> bytes:
 
 def utc_now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-_MESSAGES = {
-    "missing": "缺少此项",
-    "extra_forbidden": "不认识的配置项",
-    "string_type": "应为文本",
-    "int_type": "应为整数",
-    "int_parsing": "应为整数",
-    "bool_type": "应为 true 或 false",
-    "bool_parsing": "应为 true 或 false",
-    "list_type": "应为列表",
-    "too_short": "至少要有一项",
-    "greater_than_equal": "太小",
-    "less_than_equal": "太大",
-    "string_too_long": "太长",
-    "string_too_short": "不能为空",
-}
-
-
-def describe_errors(exc: ValidationError) -> str:
-    """pydantic's errors as one line: each field and what is wrong with it."""
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "配置"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}：{_MESSAGES.get(error['type'], message)}")
-    return "；".join(parts)
 
 
 def mask_url(url: str) -> str:

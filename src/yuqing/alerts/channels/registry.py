@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from yuqing.alerts.channels.base import Channel, describe_errors
+from yuqing.alerts.channels.base import Channel
 from yuqing.alerts.channels.dingtalk import DingtalkChannel
 from yuqing.alerts.channels.email import EmailChannel
 from yuqing.alerts.channels.feishu import FeishuChannel
@@ -15,6 +15,7 @@ from yuqing.alerts.channels.sms import SmsChannel
 from yuqing.alerts.channels.webhook import WebhookChannel
 from yuqing.alerts.channels.wecom import WecomChannel
 from yuqing.errors import ConfigError
+from yuqing.validation import describe_errors
 
 CHANNEL_KINDS: dict[str, type[Any]] = {
     "email": EmailChannel,
