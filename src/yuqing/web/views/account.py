@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from yuqing.accounts.actor import Actor
 from yuqing.accounts.login import authenticate
@@ -103,13 +104,17 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, session: SessionDep, actor: SignedIn) -> Response:
+    return _sign_out(request, session, actor, RedirectResponse("/login", 303))
+
+
+def _sign_out(request: Request, session: Session, actor: Actor, response: Response) -> Response:
+    """End this browser's session (audited) and clear its cookie on `response`."""
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         user_store.close_session(session, raw)
     audit.record(
         session, actor=actor.label, action="logout", target_type="user", target_id=actor.user_id
     )
-    response = RedirectResponse("/login", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -159,12 +164,4 @@ def me(request: Request, actor: SignedIn) -> dict[str, Any]:
 
 @api.delete("/session", summary="退出登录")
 def api_logout(request: Request, session: SessionDep, actor: SignedIn) -> Response:
-    raw = request.cookies.get(SESSION_COOKIE)
-    if raw:
-        user_store.close_session(session, raw)
-    audit.record(
-        session, actor=actor.label, action="logout", target_type="user", target_id=actor.user_id
-    )
-    response = JSONResponse({"signed_out": True})
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return _sign_out(request, session, actor, JSONResponse({"signed_out": True}))
