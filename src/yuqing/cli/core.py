@@ -212,7 +212,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
     from yuqing.web.app import create_app
 
-    out.print(f"Yuqing 已启动：http://{host}:{port}/  （Ctrl+C 退出；定时抓取随之运行）")
+    out.print(f"Yuqing 已启动：http://{host}:{port}/  （Ctrl+C 退出；定时抓取与预警随之运行）")
     uvicorn.run(create_app(settings, schedule=True), host=host, port=port, log_level="warning")
 
 
