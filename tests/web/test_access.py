@@ -178,7 +178,12 @@ def test_the_table_covers_exactly_the_routes_there_are(
 
 
 GUARDED = sorted(key for key, need in ACCESS.items() if need not in (PUBLIC, PUSH_TOKEN))
-BY_PERMISSION = sorted(key for key, need in ACCESS.items() if need in PERMISSIONS)
+BY_PERMISSION = sorted(
+    key
+    for key, need in ACCESS.items()
+    if need in PERMISSIONS and any(need not in role.permissions for role in roles().values())
+)
+"""Routes whose permission some role lacks (every role reads items, events and cases)."""
 UNSAFE = sorted(key for key in GUARDED if key[0] not in SAFE)
 
 
@@ -203,8 +208,6 @@ def test_a_role_without_the_permission_is_refused(
     _anonymous, signed = world
     need = ACCESS[(method, path)]
     lacking = [code for code, role in roles().items() if need not in role.permissions]
-    if not lacking:
-        pytest.skip(f"every role has {need}")
     for code in lacking:
         who = signed[code]
         answer = who.client.request(
