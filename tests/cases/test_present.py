@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from demo_items import uncased_item
 from yuqing.accounts.actor import Actor
 from yuqing.accounts.manage import actor_for
 from yuqing.cases.listing import case_filter, overdue_summary
@@ -30,8 +30,8 @@ from yuqing.errors import ConfigError, InputError
 from yuqing.settings import Settings
 from yuqing.standard import load_standard
 from yuqing.store.db import Database, open_database
-from yuqing.store.tables import Case, CaseAction, Item
-from yuqing.store.units import item_unit_ids, unit_by_code
+from yuqing.store.tables import Case, CaseAction
+from yuqing.store.units import unit_by_code
 from yuqing.store.users import find_user
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # Friday 10:00 in Beijing
@@ -74,13 +74,10 @@ def open_case(
 ) -> Case:
     """A draft from a harmful demo item the user sees, discovered at `found`."""
     who = actor(session, username)
-    used = set(session.scalars(select(Case.event_id).where(Case.event_id.is_not(None))))
-    for item in session.scalars(select(Item).where(Item.grade == "harmful").order_by(Item.id)):
-        if item.event_id not in used and item_unit_ids(session, item.id) & who.unit_ids:
-            case = service.open(session, who, NOW, item_id=item.id)
-            case.discovered_at = found
-            return case
-    raise AssertionError("no harmful demo item left without a case")
+    item = uncased_item(session, who)
+    case = service.open(session, who, NOW, item_id=item.id)
+    case.discovered_at = found
+    return case
 
 
 def act(

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from demo_items import uncased_item
 from yuqing.accounts.actor import SYSTEM, Actor
 from yuqing.accounts.manage import actor_for
 from yuqing.cases.service import CaseService
@@ -23,7 +24,6 @@ from yuqing.store import audit
 from yuqing.store import cases as case_store
 from yuqing.store.db import Database, open_database
 from yuqing.store.tables import AuditEntry, Case, Event, Item
-from yuqing.store.units import item_unit_ids
 from yuqing.store.users import find_user
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # a Friday, 10:00 in Beijing
@@ -63,17 +63,9 @@ def actor(session: Session, username: str) -> Actor:
 
 def harmful_item(session: Session, seen_by: Actor | None = None) -> Item:
     """A negative demo item in an event that has no case yet (and that `seen_by` sees)."""
-    used = set(session.scalars(select(Case.event_id).where(Case.event_id.is_not(None))))
-    negative = Item.grade.in_(
-        ["harmful", "dangerous"] if seen_by is None else ["attention", "harmful", "dangerous"]
-    )
-    for item in session.scalars(select(Item).where(negative).order_by(Item.id)):
-        units = item_unit_ids(session, item.id)
-        if seen_by is not None and not units & seen_by.unit_ids:
-            continue
-        if item.event_id not in used:
-            return item
-    raise AssertionError("the demo has no harmful item left without a case")
+    if seen_by is None:
+        return uncased_item(session, None, ("harmful", "dangerous"))
+    return uncased_item(session, seen_by, ("attention", "harmful", "dangerous"))
 
 
 def walk_to(service: CaseService, session: Session, case: Case, state: str) -> None:

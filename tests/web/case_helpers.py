@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import update
 
+from demo_items import uncased_item
 from yuqing.accounts.actor import SYSTEM
 from yuqing.accounts.manage import actor_for, issue_token
 from yuqing.store.db import Database
-from yuqing.store.tables import Case, Item
-from yuqing.store.units import item_unit_ids
+from yuqing.store.tables import Case
 from yuqing.store.users import find_user
 
 PASSWORD = "yuqing-demo-2026"
@@ -39,12 +39,7 @@ def negative_item(db: Database, username: str, grade: str = "harmful") -> int:
     with db.session() as session:
         user = find_user(session, username)
         assert user is not None
-        units = actor_for(session, user).unit_ids
-        used = set(session.scalars(select(Case.event_id).where(Case.event_id.is_not(None))))
-        for item in session.scalars(select(Item).where(Item.grade == grade).order_by(Item.id)):
-            if item.event_id not in used and item_unit_ids(session, item.id) & units:
-                return item.id
-    raise AssertionError(f"no {grade} demo item left for {username}")
+        return uncased_item(session, actor_for(session, user), (grade,)).id
 
 
 def found_ago(db: Database, case_id: int, delta: timedelta) -> None:

@@ -24,8 +24,8 @@ from yuqing.standard import Standard
 from yuqing.store import audit
 from yuqing.store import cases as case_store
 from yuqing.store.attachments import check_upload, store_file
+from yuqing.store.browse import get_item
 from yuqing.store.tables import Case, CaseAction, CaseFile, Event, Item, Source, Unit
-from yuqing.store.units import item_unit_ids
 
 
 class CaseService:
@@ -119,8 +119,9 @@ class CaseService:
         return case
 
     def _item(self, session: Session, actor: Actor, item_id: int) -> Item:
-        item = session.get(Item, item_id)
-        if item is None or not _item_visible(session, actor, item):
+        units = None if actor.is_system else actor.unit_ids
+        item = get_item(session, item_id, units)
+        if item is None:
             raise InputError("item_id", f"信息 {item_id} 不存在")
         return item
 
@@ -306,14 +307,6 @@ class CaseService:
             )
         )
         session.flush()
-
-
-def _item_visible(session: Session, actor: Actor, item: Item) -> bool:
-    """Items of no unit are everyone's; others need a unit in the actor's subtree."""
-    if actor.is_system:
-        return True
-    units = item_unit_ids(session, item.id)
-    return not units or bool(units & actor.unit_ids)
 
 
 def _topic(item: Item | None, event: Event | None) -> str:

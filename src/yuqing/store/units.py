@@ -74,14 +74,3 @@ def subtree(children: Mapping[int | None, Sequence[int]], root: int) -> set[int]
             out.add(current)
             stack.extend(children.get(current, ()))
     return out
-
-
-def item_unit_ids(session: Session, item_id: int) -> set[int]:
-    """The units an item belongs to: those of the subjects it matched and of its source."""
-    from yuqing.store.tables import Item, ItemSubject, Source, Subject
-
-    by_subject = select(Subject.unit_id).join(ItemSubject, ItemSubject.subject_id == Subject.id)
-    by_subject = by_subject.where(ItemSubject.item_id == item_id, Subject.unit_id.is_not(None))
-    by_source = select(Source.unit_id).join(Item, Item.source_id == Source.id)
-    by_source = by_source.where(Item.id == item_id, Source.unit_id.is_not(None))
-    return {unit_id for (unit_id,) in session.execute(by_subject.union(by_source)) if unit_id}
